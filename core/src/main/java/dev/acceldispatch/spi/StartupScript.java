@@ -1,0 +1,157 @@
+package dev.acceldispatch.spi;
+
+import dev.acceldispatch.Workload;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Builds the POSIX shell script a cloud machine runs at boot: it exports the job's environment,
+ * runs the workload (in a container, or as a script), and hands the exit code to a reporting
+ * command the provider supplies (guest attributes, a tag, a file). This is the one place where
+ * anything from a job spec reaches a shell, and {@link #quote(String)} is the one quoting function:
+ * a value holding quotes, {@code $(...)}, backticks, newlines or non-ASCII text reaches the workload
+ * unchanged and executes nothing else.
+ *
+ * <p>Secret variables are never written in clear: the provider supplies a command that fetches a
+ * secret on the machine with the machine's own identity; without one, secrets are refused, unless
+ * the host opted in to writing them in clear with {@link Builder#secretsInClear()}.
+ */
+public final class StartupScript {
+  private StartupScript() {}
+
+  /**
+   * Quotes {@code value} as one POSIX shell word: single quotes around it, each embedded single
+   * quote written as {@code '\''}. Every byte other than {@code '} is literal inside single quotes,
+   * so nothing in the value is expanded or executed.
+   */
+  public static String quote(String value) {
+    Objects.requireNonNull(value, "value");
+    if (value.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("a shell word cannot hold a NUL character");
+    }
+    return "'" + value.replace("'", "'\\''") + "'";
+  }
+
+  /** Starts a script for {@code workload}. */
+  public static Builder forWorkload(Workload workload) {
+    return new Builder(workload);
+  }
+
+  /** Builds one startup script. */
+  public static final class Builder {
+    private final Workload workload;
+    private final List<String> dockerArgs = new ArrayList<>();
+    private String containerRuntime = "docker";
+    private String exitReporter = "true";
+    private final List<String> preamble = new ArrayList<>();
+    private Function<String, String> secretFetcher;
+    private boolean secretsInClear;
+
+    private Builder(Workload workload) {
+      this.workload = Objects.requireNonNull(workload, "workload");
+    }
+
+    /** Extra arguments to {@code docker run}, each one word (quoted here), e.g. {@code --gpus all}. */
+    public Builder dockerArgs(String... args) {
+      dockerArgs.addAll(List.of(args));
+      return this;
+    }
+
+    /** The container runtime command; default {@code docker}. */
+    public Builder containerRuntime(String command) {
+      this.containerRuntime = Objects.requireNonNull(command, "containerRuntime");
+      return this;
+    }
+
+    /**
+     * Provider-written shell lines run before the workload (trusted: they are not quoted, so
+     * never put spec values in them; use {@link #quote} for anything variable).
+     */
+    public Builder preamble(String line) {
+      preamble.add(Objects.requireNonNull(line, "line"));
+      return this;
+    }
+
+    /**
+     * The provider's command that reports the exit code, which the script puts in {@code $rc}
+     * first; trusted shell text, e.g. {@code curl -X PUT ... --data "$rc"}.
+     */
+    public Builder exitReporter(String command) {
+      this.exitReporter = Objects.requireNonNull(command, "exitReporter");
+      return this;
+    }
+
+    /**
+     * How a secret is fetched on the machine: given the quoted secret variable's name, returns
+     * shell text that prints its value (for example a call to the cloud's secret manager with the
+     * machine's identity).
+     */
+    public Builder secretFetcher(Function<String, String> fetcher) {
+      this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");
+      return this;
+    }
+
+    /**
+     * Writes secret values into the script in clear. Anyone who can read the machine's metadata
+     * can then read them: an explicit opt-in, never a default.
+     */
+    public Builder secretsInClear() {
+      this.secretsInClear = true;
+      return this;
+    }
+
+    /**
+     * Renders the script.
+     *
+     * @throws IllegalArgumentException when the workload has secrets and neither a fetcher nor
+     *     {@link #secretsInClear()} was given
+     */
+    public String build() {
+      if (!workload.secretEnv().isEmpty() && secretFetcher == null && !secretsInClear) {
+        throw new IllegalArgumentException(
+            "workload.secretEnv " + workload.secretEnv().keySet() + ": this provider has no secret store"
+                + " configured, and secrets are never written in clear unless the host opts in");
+      }
+      StringBuilder s = new StringBuilder("#!/bin/sh\n");
+      s.append("# Written by AccelDispatch. Every value from the job spec is single-quoted.\n");
+      for (String line : preamble) {
+        s.append(line).append('\n');
+      }
+      for (Map.Entry<String, String> e : workload.env().entrySet()) {
+        s.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+      }
+      for (var e : workload.secretEnv().entrySet()) {
+        String value =
+            secretsInClear && secretFetcher == null
+                ? quote(e.getValue().reveal())
+                : "\"$(" + secretFetcher.apply(quote(e.getKey())) + ")\"";
+        s.append("export ").append(e.getKey()).append('=').append(value).append('\n');
+      }
+      if (workload.kind() == Workload.Kind.CONTAINER) {
+        s.append(containerRuntime).append(" run --rm");
+        for (String a : dockerArgs) {
+          s.append(' ').append(quote(a));
+        }
+        for (String name : workload.env().keySet()) {
+          s.append(" -e ").append(name);
+        }
+        for (String name : workload.secretEnv().keySet()) {
+          s.append(" -e ").append(name);
+        }
+        s.append(' ').append(quote(workload.image()));
+        for (String arg : workload.command()) {
+          s.append(' ').append(quote(arg));
+        }
+        s.append('\n');
+      } else {
+        s.append("/bin/sh -c ").append(quote(workload.script())).append('\n');
+      }
+      s.append("rc=$?\n");
+      s.append(exitReporter).append('\n');
+      return s.toString();
+    }
+  }
+}
