@@ -96,6 +96,7 @@ public interface Dispatcher extends AutoCloseable {
     private Duration shutdownTimeout = Duration.ofSeconds(60);
     private double defaultSpotPreemptionsPerHour = 0.05;
     private Duration checkpointRestartOverhead = Duration.ofMinutes(5);
+    private Duration pendingTimeout = Duration.ofMinutes(15);
 
     private Builder() {}
 
@@ -247,6 +248,15 @@ public interface Dispatcher extends AutoCloseable {
     }
 
     /**
+     * How long an attempt may stay pending (queued at the cloud, booting) before the engine gives
+     * up on it, releases it, and fails over as for a stockout; default 15 min.
+     */
+    public Builder pendingTimeout(Duration d) {
+      this.pendingTimeout = positive("pendingTimeout", d);
+      return this;
+    }
+
+    /**
      * Builds and starts the dispatcher: it recovers unfinished jobs from the store and runs the
      * orphan reconciler once.
      *
@@ -261,7 +271,7 @@ public interface Dispatcher extends AutoCloseable {
               List.copyOf(providers), Map.copyOf(limits), Map.copyOf(tenants), List.copyOf(listeners),
               store, scheduler, providerExecutor, placementPolicy, fleetId, maxQueuedJobs, capacityBlock,
               quotaBlock, preemptionPenalty, pollInitial, pollMax, reconcileInterval, releaseRetryInterval,
-              shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead));
+              shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead, pendingTimeout));
     }
 
     private static Duration positive(String field, Duration d) {

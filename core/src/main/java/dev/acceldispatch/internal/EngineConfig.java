@@ -33,4 +33,5 @@ public record EngineConfig(
     Duration releaseRetryInterval,
     Duration shutdownTimeout,
     double defaultSpotPreemptionsPerHour,
-    Duration checkpointRestartOverhead) {}
+    Duration checkpointRestartOverhead,
+    Duration pendingTimeout) {}

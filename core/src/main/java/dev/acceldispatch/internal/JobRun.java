@@ -1,0 +1,179 @@
+package dev.acceldispatch.internal;
+
+import dev.acceldispatch.Attempt;
+import dev.acceldispatch.JobHandle;
+import dev.acceldispatch.JobResult;
+import dev.acceldispatch.JobSpec;
+import dev.acceldispatch.JobState;
+import dev.acceldispatch.Money;
+import dev.acceldispatch.spi.JobRecord;
+import dev.acceldispatch.spi.TaskScheduler;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The engine's live state of one job, and the {@link JobHandle} hosts hold. Fields are written
+ * only on the engine thread; what hosts read is published through volatile snapshots.
+ */
+final class JobRun implements JobHandle {
+  final String id;
+  final JobSpec spec;
+  final Instant submittedAt;
+  final long sequence;
+  private final DispatchEngine engine;
+  private final CompletableFuture<JobResult> result = new CompletableFuture<>();
+
+  private volatile JobState state;
+  private volatile List<Attempt> attemptsView = List.of();
+
+  // Engine-thread state.
+  final List<Attempt> attempts = new ArrayList<>();
+  int preemptions;
+  String message = "";
+  Integer exitCode;
+  Map<String, String> resultAttributes = Map.of();
+  long version;
+  boolean queued;
+  boolean everRan;
+  int inFlightProvisions;
+  int pendingReleases;
+  final Set<String> excludedOffers = new HashSet<>();
+  final Map<Integer, Duration> pollDelay = new HashMap<>();
+  final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
+  String waitReason = "";
+
+  JobRun(DispatchEngine engine, String id, JobSpec spec, JobState state, Instant submittedAt, long sequence) {
+    this.engine = engine;
+    this.id = id;
+    this.spec = spec;
+    this.state = state;
+    this.submittedAt = submittedAt;
+    this.sequence = sequence;
+    result.whenComplete(
+        (r, e) -> {
+          if (e instanceof java.util.concurrent.CancellationException) {
+            cancel();
+          }
+        });
+  }
+
+  // ---- JobHandle (any thread) -------------------------------------------------------------------
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public JobSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public JobState state() {
+    return state;
+  }
+
+  @Override
+  public List<Attempt> attempts() {
+    return attemptsView;
+  }
+
+  @Override
+  public Money cost() {
+    return costAt(engine.now());
+  }
+
+  @Override
+  public CompletableFuture<JobResult> result() {
+    return result;
+  }
+
+  @Override
+  public boolean cancel() {
+    return engine.cancel(this);
+  }
+
+  @Override
+  public String toString() {
+    return "Job{" + id + " '" + spec.name() + "' " + state + ", " + attemptsView.size() + " attempts}";
+  }
+
+  // ---- engine thread ----------------------------------------------------------------------------
+
+  void setState(JobState s) {
+    this.state = s;
+  }
+
+  /** Ended attempts' cost plus what live running attempts have accrued by {@code now}. */
+  Money costAt(Instant now) {
+    Money m = Money.ZERO;
+    for (Attempt a : attemptsView) {
+      if (a.isLive() && a.runningAt() != null) {
+        m = m.plus(a.hourlyPrice().perHourFor(Duration.between(a.runningAt(), now)));
+      } else {
+        m = m.plus(a.cost());
+      }
+    }
+    return m;
+  }
+
+  /** Cost of ended attempts only. */
+  Money closedCost() {
+    Money m = Money.ZERO;
+    for (Attempt a : attempts) {
+      m = m.plus(a.cost());
+    }
+    return m;
+  }
+
+  Attempt attempt(int number) {
+    for (Attempt a : attempts) {
+      if (a.number() == number) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  void replace(Attempt updated) {
+    for (int i = 0; i < attempts.size(); i++) {
+      if (attempts.get(i).number() == updated.number()) {
+        attempts.set(i, updated);
+        return;
+      }
+    }
+    attempts.add(updated);
+  }
+
+  List<Attempt> liveAttempts() {
+    return attempts.stream().filter(Attempt::isLive).toList();
+  }
+
+  int nextAttemptNumber() {
+    return attempts.stream().mapToInt(Attempt::number).max().orElse(0) + 1;
+  }
+
+  void publish() {
+    attemptsView = List.copyOf(attempts);
+  }
+
+  JobRecord toRecord(Instant now) {
+    return new JobRecord(id, spec, state, version, submittedAt, now, attempts, preemptions, message, exitCode, resultAttributes);
+  }
+
+  JobResult toResult() {
+    return new JobResult(id, state, attempts, closedCost(), message, exitCode, resultAttributes);
+  }
+
+  CompletableFuture<JobResult> resultFuture() {
+    return result;
+  }
+}

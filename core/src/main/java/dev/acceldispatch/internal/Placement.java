@@ -1,0 +1,215 @@
+package dev.acceldispatch.internal;
+
+import dev.acceldispatch.AcceleratorShape;
+import dev.acceldispatch.JobSpec;
+import dev.acceldispatch.Money;
+import dev.acceldispatch.Offer;
+import dev.acceldispatch.SpotPolicy;
+import dev.acceldispatch.spi.PlacementCandidate;
+import dev.acceldispatch.spi.PlacementPolicy;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which offers can run a job, what each would cost and how soon it would start, in the order the
+ * placement policy prefers. Pure computation over the offers, the job and {@link OfferHealth}.
+ */
+final class Placement {
+  /** A scored candidate. */
+  record Ranked(PlacementCandidate candidate, double score, String reason) {}
+
+  /** What evaluating a job against every offer found. */
+  static final class Evaluation {
+    final List<PlacementCandidate> available = new ArrayList<>();
+    /** Feasible but blocked or full right now, with why. */
+    final List<Map.Entry<PlacementCandidate, String>> unavailable = new ArrayList<>();
+    /** Why offers can never run the job: reason to count. */
+    final Map<String, Integer> excluded = new LinkedHashMap<>();
+
+    boolean neverFeasible() {
+      return available.isEmpty() && unavailable.isEmpty();
+    }
+
+    List<String> excludedLines() {
+      List<String> out = new ArrayList<>();
+      excluded.forEach((reason, n) -> out.add(n + (n == 1 ? " offer: " : " offers: ") + reason));
+      return out;
+    }
+
+    void exclude(String reason) {
+      excluded.merge(reason, 1, Integer::sum);
+    }
+  }
+
+  /** The run time assumed when a job names no reference run time. */
+  static final Duration DEFAULT_RUN_TIME = Duration.ofHours(1);
+
+  private final List<Offer> offers;
+  private final Map<AcceleratorShape, List<Offer>> byShape = new HashMap<>();
+  private final PlacementPolicy policy;
+  private final OfferHealth health;
+  private final Duration restartOverhead;
+  private final java.util.function.Predicate<Offer> unhealthy;
+
+  /**
+   * @param unhealthy offers whose provider region is failing fast right now (an open circuit
+   *     breaker): not placed on until it closes
+   */
+  Placement(List<Offer> offers, PlacementPolicy policy, OfferHealth health, Duration restartOverhead,
+      java.util.function.Predicate<Offer> unhealthy) {
+    this.unhealthy = unhealthy;
+    this.offers = List.copyOf(offers);
+    for (Offer o : offers) {
+      byShape.computeIfAbsent(o.shape(), s -> new ArrayList<>()).add(o);
+    }
+    this.policy = policy;
+    this.health = health;
+    this.restartOverhead = restartOverhead;
+  }
+
+  List<Offer> offers() {
+    return offers;
+  }
+
+  /** The tiers a job may use now: spot, on-demand, or both (spot first). */
+  static List<Boolean> tiers(JobSpec spec, int preemptions) {
+    boolean fallback = spec.onDemandAfterPreemptions() >= 0 && preemptions >= spec.onDemandAfterPreemptions();
+    return switch (spec.spot()) {
+      case NEVER -> List.of(false);
+      case ONLY -> fallback ? List.of(false) : List.of(true);
+      case PREFER -> fallback ? List.of(false) : List.of(true, false);
+    };
+  }
+
+  /**
+   * Evaluates every offer for the job.
+   *
+   * @param excludedOffers offer keys this job may never use again (an invalid request there)
+   * @param spent what the job has cost so far
+   * @param liveByOffer live attempts per offer key, for offers with finite capacity
+   */
+  Evaluation evaluate(
+      JobSpec spec, int preemptions, Set<String> excludedOffers, Money spent, Map<String, Integer> liveByOffer, Instant now) {
+    Evaluation ev = new Evaluation();
+    List<Boolean> tiers = tiers(spec, preemptions);
+    int otherShapes = offers.size();
+    for (AcceleratorShape shape : spec.accelerators().shapes()) {
+      List<Offer> list = byShape.getOrDefault(shape, List.of());
+      otherShapes -= list.size();
+      if (!spec.accelerators().accepts(shape)) {
+        list.forEach(o -> ev.exclude("shape " + shape + " has less than the " + spec.accelerators().minTotalMemoryGib() + " GiB minTotalMemoryGib"));
+        continue;
+      }
+      for (Offer o : list) {
+        if (!spec.providers().isEmpty() && !spec.providers().contains(o.providerId())) {
+          ev.exclude("provider " + o.providerId() + " not in providers " + spec.providers());
+          continue;
+        }
+        if (!spec.regions().isEmpty() && !spec.regions().contains(o.region())) {
+          ev.exclude("region " + o.region() + " not in regions " + spec.regions());
+          continue;
+        }
+        if (!spec.zones().isEmpty() && !spec.zones().contains(o.zone())) {
+          ev.exclude("zone " + o.zone() + " not in zones " + spec.zones());
+          continue;
+        }
+        if (excludedOffers.contains(o.key())) {
+          ev.exclude("rejected this job's request before (invalid request)");
+          continue;
+        }
+        for (boolean spot : tiers) {
+          if (spot && o.spotHourly() == null) {
+            if (spec.spot() == SpotPolicy.ONLY) {
+              ev.exclude("no spot tier, and spot is ONLY");
+            }
+            continue;
+          }
+          Money hourly = o.hourly(spot);
+          if (spec.maxHourlyPrice().isPresent() && hourly.isGreaterThan(spec.maxHourlyPrice().get())) {
+            ev.exclude((spot ? "spot" : "on-demand") + " price " + hourly + "/h above maxHourlyPrice " + spec.maxHourlyPrice().get() + "/h");
+            continue;
+          }
+          PlacementCandidate c = candidate(spec, o, spot, now);
+          if (spec.maxTotalCost().isPresent()) {
+            Money left = spec.maxTotalCost().get().minusOrZero(spent);
+            if (c.estimatedCost().isGreaterThan(left)) {
+              ev.exclude("estimated cost " + c.estimatedCost() + " above the " + left + " left of maxTotalCost");
+              continue;
+            }
+          }
+          var block = health.blockOf(o, spot, now);
+          if (block.isPresent()) {
+            ev.unavailable.add(Map.entry(c, "blocked until " + block.get().until() + ": " + block.get().reason()));
+            continue;
+          }
+          if (unhealthy.test(o)) {
+            ev.unavailable.add(Map.entry(c, "provider " + o.providerId() + " region " + o.region()
+                + " is failing: its circuit breaker is open"));
+            continue;
+          }
+          int live = liveByOffer.getOrDefault(o.key(), 0);
+          if (live >= o.capacity()) {
+            ev.unavailable.add(Map.entry(c, "full: " + live + " of " + o.capacity() + " in use"));
+            continue;
+          }
+          ev.available.add(c);
+        }
+      }
+    }
+    if (ev.neverFeasible() && otherShapes > 0 && ev.excluded.isEmpty()) {
+      ev.exclude("no wired provider offers any of the shapes " + spec.accelerators().shapes()
+          + " (wired shapes: " + byShape.keySet() + ")");
+    } else if (ev.neverFeasible() && offers.isEmpty()) {
+      ev.exclude("no offers wired");
+    }
+    return ev;
+  }
+
+  /** The estimates for one (offer, tier). */
+  PlacementCandidate candidate(JobSpec spec, Offer o, boolean spot, Instant now) {
+    Duration run = spec.referenceRunTime().map(r -> r.scaledTo(o.shape())).orElse(DEFAULT_RUN_TIME);
+    double hours = run.toMillis() / 3_600_000.0;
+    double wallHours = hours;
+    double expectedPreemptions = 0;
+    if (spot) {
+      double rate = health.preemptionRate(o);
+      if (spec.checkpointLocation().isPresent()) {
+        wallHours = hours + rate * hours * (restartOverhead.toMillis() / 3_600_000.0);
+      } else if (rate > 0) {
+        // Restarting from scratch after each preemption: expected wall time of a Poisson-interrupted run.
+        wallHours = Math.min(10 * hours, Math.expm1(rate * hours) / rate);
+      }
+      expectedPreemptions = rate * wallHours;
+    }
+    Money hourly = o.hourly(spot);
+    return new PlacementCandidate(
+        o, spot, hourly, run, hourly.times(wallHours), health.expectedTimeToStart(o, now), expectedPreemptions,
+        health.recentFailures(o, now));
+  }
+
+  /** Orders candidates: spot first when the job prefers spot, then by the policy's score. */
+  List<Ranked> rank(JobSpec spec, List<PlacementCandidate> candidates) {
+    boolean spotFirst = spec.spot() == SpotPolicy.PREFER;
+    List<Ranked> out = new ArrayList<>(candidates.size());
+    for (PlacementCandidate c : candidates) {
+      double score = policy.score(spec, c);
+      if (!Double.isFinite(score)) {
+        throw new IllegalStateException("placement policy returned a non-finite score for " + c.offer().key());
+      }
+      out.add(new Ranked(c, score, (spotFirst && c.spot() ? "spot preferred; " : "") + policy.explain(spec, c)));
+    }
+    Comparator<Ranked> order = Comparator.comparingDouble(Ranked::score);
+    if (spotFirst) {
+      order = Comparator.<Ranked, Boolean>comparing(r -> !r.candidate().spot()).thenComparing(order);
+    }
+    out.sort(order.thenComparing(r -> r.candidate().offer().key()));
+    return out;
+  }
+}

@@ -1,0 +1,183 @@
+package dev.acceldispatch.internal;
+
+import dev.acceldispatch.spi.Provider;
+import dev.acceldispatch.spi.ProviderException;
+import dev.acceldispatch.spi.ProviderLimits;
+import dev.acceldispatch.spi.TaskScheduler;
+import dev.failsafe.CircuitBreaker;
+import dev.failsafe.CircuitBreakerOpenException;
+import dev.failsafe.ExecutionContext;
+import dev.failsafe.Failsafe;
+import dev.failsafe.RateLimitExceededException;
+import dev.failsafe.RateLimiter;
+import dev.failsafe.RetryPolicy;
+import dev.failsafe.Timeout;
+import dev.failsafe.TimeoutExceededException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Every call the engine makes to one provider goes through here, wrapped in Failsafe: retries with
+ * exponential backoff and jitter for transient and throttled failures (honouring the cloud's
+ * retry-after), a circuit breaker per region, a rate limiter at the provider's call rate, and a
+ * timeout per try. The rate limiter and the timeout keep wall-clock time (Failsafe reads it
+ * itself); the breaker's open period runs on the engine's clock. Whatever comes out is a {@link ProviderException}: Failsafe's own exceptions
+ * and anything unexpected are translated, so the engine reasons about one taxonomy.
+ */
+final class ProviderGateway {
+  private final Provider provider;
+  private final ProviderLimits limits;
+  private final FailsafeSchedulerAdapter scheduler;
+  private final TaskScheduler taskScheduler;
+  private final RateLimiter<Object> rateLimiter;
+  private final Timeout<Object> timeout;
+  private final Map<String, CircuitBreaker<Object>> breakers = new ConcurrentHashMap<>();
+  private final Random jitter;
+  private final AtomicLong calls = new AtomicLong();
+
+  ProviderGateway(Provider provider, ProviderLimits limits, FailsafeSchedulerAdapter scheduler, TaskScheduler taskScheduler, long seed) {
+    this.provider = provider;
+    this.taskScheduler = taskScheduler;
+    this.limits = limits;
+    this.scheduler = scheduler;
+    this.jitter = new Random(seed);
+    long perSecond = Math.max(1, Math.round(Math.ceil(limits.callsPerSecond())));
+    this.rateLimiter =
+        RateLimiter.smoothBuilder(perSecond, Duration.ofSeconds(1)).withMaxWaitTime(limits.callTimeout()).build();
+    this.timeout = Timeout.of(limits.callTimeout());
+  }
+
+  Provider provider() {
+    return provider;
+  }
+
+  /** How many tries reached the provider, retries included. */
+  long calls() {
+    return calls.get();
+  }
+
+  /** Whether the breaker of {@code region} is open (calls there fail fast). */
+  boolean isOpen(String region) {
+    CircuitBreaker<Object> b = breakers.get(region);
+    return b != null && b.isOpen();
+  }
+
+  /**
+   * Calls the provider with retries, breaker, rate limiter and timeout. The future completes with
+   * the result or a {@link ProviderException}.
+   */
+  <T> CompletableFuture<T> call(String region, String zone, Supplier<T> call) {
+    return call(region, zone, call, true);
+  }
+
+  /** Like {@link #call} but without retries: for polls, which are retried by polling again. */
+  <T> CompletableFuture<T> callOnce(String region, String zone, Supplier<T> call) {
+    return call(region, zone, call, false);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> CompletableFuture<T> call(String region, String zone, Supplier<T> call, boolean retry) {
+    CircuitBreaker<Object> breaker = breakers.computeIfAbsent(region, r -> newBreaker());
+    RetryPolicy<Object> retryPolicy =
+        RetryPolicy.builder()
+            .handleIf((r, e) -> retry && isRetryable(e))
+            .withMaxRetries(retry ? limits.maxRetries() : 0)
+            .withDelayFn(this::delay)
+            .build();
+    CompletableFuture<Object> f =
+        Failsafe.with(retryPolicy, breaker, rateLimiter, timeout)
+            .with(scheduler)
+            .getAsync(
+                () -> {
+                  calls.incrementAndGet();
+                  try {
+                    return call.get();
+                  } catch (ProviderException e) {
+                    throw e;
+                  } catch (RuntimeException e) {
+                    // Unknown errors are transient with bounded retries, never silent success.
+                    throw new ProviderException.Transient(provider.id(), zone, e.getClass().getSimpleName(), e.getMessage(), e);
+                  }
+                });
+    return (CompletableFuture<T>) f.handle(
+        (v, e) -> {
+          if (e == null) {
+            return v;
+          }
+          throw new CompletionException(translate(unwrap(e), zone));
+        });
+  }
+
+  /**
+   * Failsafe's breaker counts failures and runs the half-open trial, but its own open delay runs on
+   * the wall clock, which would keep a breaker open for the whole of a virtual-time run. So its own
+   * delay is set out of reach, and the move to half-open is scheduled on the engine's clock.
+   */
+  private CircuitBreaker<Object> newBreaker() {
+    CircuitBreaker<Object>[] self = new CircuitBreaker[1];
+    self[0] =
+        CircuitBreaker.builder()
+            .handleIf((r, e) -> e instanceof ProviderException.Transient || e instanceof TimeoutExceededException)
+            .withFailureThreshold(limits.breakerFailures())
+            .withDelay(Duration.ofDays(3650))
+            .withSuccessThreshold(1)
+            .onOpen(e -> taskScheduler.schedule(() -> {
+              if (self[0].isOpen()) {
+                self[0].halfOpen();
+              }
+            }, limits.breakerOpenFor()))
+            .build();
+    return self[0];
+  }
+
+  private static boolean isRetryable(Throwable e) {
+    return e instanceof ProviderException.Transient
+        || e instanceof ProviderException.Throttled
+        || e instanceof TimeoutExceededException
+        || e instanceof RateLimitExceededException;
+  }
+
+  /** Retry-after when the cloud gave one, else exponential backoff with ±25% jitter. */
+  private Duration delay(ExecutionContext<Object> ctx) {
+    Throwable last = ctx.getLastException();
+    if (last instanceof ProviderException.Throttled t && t.retryAfter().isPresent()) {
+      return t.retryAfter().get();
+    }
+    long base = limits.initialBackoff().toMillis() << Math.min(20, Math.max(0, ctx.getAttemptCount() - 1));
+    long capped = Math.min(base, limits.maxBackoff().toMillis());
+    double factor;
+    synchronized (jitter) {
+      factor = 0.75 + jitter.nextDouble() * 0.5;
+    }
+    return Duration.ofMillis(Math.max(0, Math.round(capped * factor)));
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  private ProviderException translate(Throwable e, String zone) {
+    if (e instanceof ProviderException pe) {
+      return pe;
+    }
+    if (e instanceof CircuitBreakerOpenException) {
+      return new ProviderException.Transient(provider.id(), zone, "CIRCUIT_OPEN", "circuit breaker open after repeated failures", e);
+    }
+    if (e instanceof TimeoutExceededException) {
+      return new ProviderException.Transient(provider.id(), zone, "TIMEOUT", "call took longer than " + limits.callTimeout(), e);
+    }
+    if (e instanceof RateLimitExceededException) {
+      return new ProviderException.Throttled(provider.id(), zone, null, "LOCAL_RATE_LIMIT", "engine rate limiter wait too long", e);
+    }
+    return new ProviderException.Transient(provider.id(), zone, e.getClass().getSimpleName(), String.valueOf(e.getMessage()), e);
+  }
+}
