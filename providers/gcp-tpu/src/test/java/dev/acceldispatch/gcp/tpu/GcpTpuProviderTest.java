@@ -78,6 +78,7 @@ class GcpTpuProviderTest {
   }
 
   private static void defaults() {
+    emulator.queueWhenNoCapacity(false);
     emulator.model().clearFaults().clearQuotas().clearStockouts()
         .setProvisioningTime(Duration.ofMillis(300)).setDefaultWorkload(Duration.ofMillis(500), 0);
   }
@@ -166,6 +167,38 @@ class GcpTpuProviderTest {
     // On-demand draws on another quota, so it is unaffected.
     ProvisionedResource onDemand = provision(request(offer(CENTRAL, 4), false, Workload.script("exit 0").build()));
     assertThat(await(onDemand, ResourceStatus.Phase.SUCCEEDED).exitCode()).isZero();
+  }
+
+  @Test
+  void status_waitingForResources_isPendingUntilCapacityFrees() {
+    emulator.queueWhenNoCapacity(true);
+    Instant now = emulator.model().clock().instant();
+    emulator.model().stockoutWindow(WEST, TpuEmulator.POOL, now, now.plusMillis(600));
+    ProvisionedResource res = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
+    ResourceStatus waiting = provider.status(res);
+    assertThat(waiting.phase()).isEqualTo(ResourceStatus.Phase.PENDING);
+    assertThat(waiting.detail()).contains("WAITING_FOR_RESOURCES");
+    assertThat(await(res, ResourceStatus.Phase.SUCCEEDED).exitCode()).isZero();
+  }
+
+  @Test
+  void status_startDeadlinePassesWhileQueued_throwsCapacityUnavailable() {
+    emulator.queueWhenNoCapacity(true);
+    emulator.model().stockout(WEST, TpuEmulator.POOL, Duration.ofHours(1));
+    ProvisionRequest base = request(offer(WEST, 8), false, Workload.script("exit 0").build());
+    ProvisionRequest r = new ProvisionRequest(base.resourceName(), base.fleetId(), base.jobId(), base.attempt(),
+        base.offer(), false, base.workload(), base.labels(), Instant.now().plusMillis(300));
+    ProvisionedResource res = provision(r);
+    ProviderException e = Await.until("the deadline failure", PATIENCE, EVERY, () -> {
+      try {
+        assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.PENDING);
+        return null;
+      } catch (ProviderException x) {
+        return x;
+      }
+    });
+    assertThat(e).isInstanceOf(ProviderException.CapacityUnavailable.class);
+    assertThat(e.cloudMessage()).contains("valid_until");
   }
 
   @Test

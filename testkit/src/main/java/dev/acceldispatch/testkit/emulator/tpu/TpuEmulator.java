@@ -53,7 +53,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       RESOURCE_EXHAUSTED: "There is no more capacity in the zone ..." for a stockout, "Quota limit
  *       '...' has been exceeded. Limit: N in zone|region ...|globally." for quota (the create
  *       operation then ends with the same error). A real queued resource would wait in
- *       WAITING_FOR_RESOURCES; failing it at once lets tests see the denial.
+ *       WAITING_FOR_RESOURCES; failing it at once lets tests see the denial. {@link
+ *       #queueWhenNoCapacity(boolean)} switches to waiting, bounded by the request's {@code
+ *       valid_until}.
  *   <li>Spot preemption ({@link CloudModel#preempt}): the queued resource becomes SUSPENDED with
  *       state initiator SERVICE and the node PREEMPTED; an on-demand slice taken back shows a
  *       TERMINATED node. {@link #loseWorker} breaks one worker host of a slice: the node goes
@@ -259,6 +261,18 @@ public final class TpuEmulator implements AutoCloseable {
    */
   public boolean loseWorker(String queuedResourceId, int worker) {
     return service.loseWorker(queuedResourceId, worker);
+  }
+
+  /**
+   * How a stockout is answered. False (the default): the queued resource fails at once (state
+   * FAILED, RESOURCE_EXHAUSTED "no more capacity"), so a test sees the denial quickly. True: as the
+   * real service does, it waits in WAITING_FOR_RESOURCES, and every read tries the model again
+   * until capacity appears (provisioning then starts) or its {@code valid_until} passes (then it
+   * fails with RESOURCE_EXHAUSTED naming the expired time). Quota denials always fail at once.
+   */
+  public TpuEmulator queueWhenNoCapacity(boolean queue) {
+    service.queueWhenNoCapacity(queue);
+    return this;
   }
 
   /** Every CreateQueuedResource request received, in order, as sent (including repeats). */

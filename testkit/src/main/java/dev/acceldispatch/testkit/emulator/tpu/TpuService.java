@@ -81,6 +81,7 @@ final class TpuService extends TpuGrpc.TpuImplBase {
   private final List<CreateQueuedResourceRequest> creates = new CopyOnWriteArrayList<>();
   private final List<DeleteQueuedResourceRequest> deletes = new CopyOnWriteArrayList<>();
   private final AtomicLong operationSeq = new AtomicLong();
+  private volatile boolean queueWhenNoCapacity;
 
   /** One queued resource as the emulator keeps it. */
   private static final class Record {
@@ -94,14 +95,19 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     final int chips;
     final int workers;
     final boolean spot;
-    final com.google.rpc.Status failure;
+    final AllocationRequest allocation;
+    final Map<String, String> labels;
+    final Instant validUntil;
+    com.google.rpc.Status failure;
+    boolean waiting;
     final Set<Integer> lostWorkers = new TreeSet<>();
     final Map<String, String> guestAttributes = new TreeMap<>();
     ScriptSandbox.Result workload;
     boolean ran;
 
     Record(String id, String name, String parent, String zone, String nodeName, QueuedResource requested,
-        Instant createTime, int chips, boolean spot, com.google.rpc.Status failure) {
+        Instant createTime, int chips, boolean spot, AllocationRequest allocation, Map<String, String> labels,
+        Instant validUntil) {
       this.id = id;
       this.name = name;
       this.parent = parent;
@@ -112,7 +118,9 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       this.chips = chips;
       this.workers = chips >= 16 ? chips / TpuEmulator.CHIPS_PER_HOST : 1;
       this.spot = spot;
-      this.failure = failure;
+      this.allocation = allocation;
+      this.labels = labels;
+      this.validUntil = validUntil;
     }
   }
 
@@ -205,17 +213,20 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       int chips = Integer.parseInt(acc.group(1));
       boolean spot = qr.hasSpot() || node.getSchedulingConfig().getSpot() || node.getSchedulingConfig().getPreemptible();
       String region = zone.contains("-") ? zone.substring(0, zone.lastIndexOf('-')) : zone;
-      com.google.rpc.Status failure = null;
-      try {
-        model.allocate(
-            new AllocationRequest(id, region, zone, TpuEmulator.POOL, chips, spot,
-                List.of(spot ? TpuEmulator.SPOT_QUOTA : TpuEmulator.ON_DEMAND_QUOTA)),
-            node.getLabelsMap());
-      } catch (AllocationDenied d) {
-        failure = denial(d, zone);
+      AllocationRequest allocation = new AllocationRequest(id, region, zone, TpuEmulator.POOL, chips, spot,
+          List.of(spot ? TpuEmulator.SPOT_QUOTA : TpuEmulator.ON_DEMAND_QUOTA));
+      Instant validUntil = null;
+      if (qr.hasQueueingPolicy() && qr.getQueueingPolicy().hasValidUntilTime()) {
+        Timestamp t = qr.getQueueingPolicy().getValidUntilTime();
+        validUntil = Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+      } else if (qr.hasQueueingPolicy() && qr.getQueueingPolicy().hasValidUntilDuration()) {
+        com.google.protobuf.Duration d = qr.getQueueingPolicy().getValidUntilDuration();
+        validUntil = model.clock().instant().plusSeconds(d.getSeconds()).plusNanos(d.getNanos());
       }
       Record r = new Record(id, name, req.getParent(), zone, req.getParent() + "/nodes/" + spec.getNodeId(),
-          qr, model.clock().instant(), chips, spot, failure);
+          qr, model.clock().instant(), chips, spot, allocation, Map.copyOf(node.getLabelsMap()), validUntil);
+      r.waiting = true;
+      allocate(r);
       records.put(id, r);
       OperationRecord op = newOperation("create", name, id, false);
       if (!req.getRequestId().isEmpty()) {
@@ -223,6 +234,36 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       }
       // The first answer is never done: the client learns the outcome by polling the operation.
       return Operation.newBuilder().setName(op.name()).setMetadata(metadata(op)).build();
+    }
+  }
+
+  /**
+   * Tries to get the slice from the model. A capacity denial fails the queued resource at once,
+   * unless the emulator queues (then it waits in WAITING_FOR_RESOURCES and tries again on every
+   * read, until its valid_until passes); a quota denial always fails it.
+   */
+  private void allocate(Record r) {
+    synchronized (r) {
+      if (!r.waiting) {
+        return;
+      }
+      try {
+        model.allocate(r.allocation, r.labels);
+        r.waiting = false;
+      } catch (AllocationDenied d) {
+        Instant now = model.clock().instant();
+        boolean expired = r.validUntil != null && !now.isBefore(r.validUntil);
+        if (d.reason() == AllocationDenied.Reason.CAPACITY && queueWhenNoCapacity && !expired) {
+          return;
+        }
+        r.waiting = false;
+        r.failure = queueWhenNoCapacity && expired && d.reason() == AllocationDenied.Reason.CAPACITY
+            ? com.google.rpc.Status.newBuilder().setCode(Code.RESOURCE_EXHAUSTED_VALUE)
+                .setMessage("The queued resource's valid_until time " + r.validUntil + " passed before capacity for "
+                    + r.chips + " v5e chips became available in zone " + r.zone)
+                .build()
+            : denial(d, r.zone);
+      }
     }
   }
 
@@ -392,8 +433,9 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       // Deleted since: report what a finished create reports, the resource as it was asked for.
       return b.setResponse(Any.pack(QueuedResource.newBuilder().setName(op.target()).build())).build();
     }
-    if (r.failure != null) {
-      return b.setError(r.failure).build();
+    allocate(r);
+    if (failure(r) != null) {
+      return b.setError(failure(r)).build();
     }
     settle(r);
     return b.setResponse(Any.pack(view(r))).build();
@@ -415,10 +457,13 @@ final class TpuService extends TpuGrpc.TpuImplBase {
   }
 
   private QueuedResource view(Record r) {
+    allocate(r);
     QueuedResourceState.Builder st = QueuedResourceState.newBuilder();
-    if (r.failure != null) {
+    if (waiting(r)) {
+      st.setState(QueuedResourceState.State.WAITING_FOR_RESOURCES);
+    } else if (failure(r) != null) {
       st.setState(QueuedResourceState.State.FAILED)
-          .setFailedData(QueuedResourceState.FailedData.newBuilder().setError(r.failure))
+          .setFailedData(QueuedResourceState.FailedData.newBuilder().setError(failure(r)))
           .setStateInitiator(QueuedResourceState.StateInitiator.SERVICE);
     } else {
       Optional<SimulatedResource> s = model.find(r.id);
@@ -457,7 +502,8 @@ final class TpuService extends TpuGrpc.TpuImplBase {
   }
 
   private Node nodeView(Record r) {
-    if (r.failure != null) {
+    allocate(r);
+    if (failure(r) != null || waiting(r)) {
       throw notFound(r.nodeName);
     }
     Optional<SimulatedResource> s = model.find(r.id);
@@ -510,7 +556,8 @@ final class TpuService extends TpuGrpc.TpuImplBase {
 
   /** Runs the startup script once the model says the workload ended, and keeps what it reported. */
   private void settle(Record r) {
-    if (r.failure != null) {
+    allocate(r);
+    if (failure(r) != null || waiting(r)) {
       return;
     }
     Optional<SimulatedResource> s = model.find(r.id);
@@ -568,12 +615,28 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     synchronized (this) {
       r = records.get(id);
     }
-    if (r == null || r.failure != null || worker < 0 || worker >= r.workers) {
+    if (r == null || failure(r) != null || waiting(r) || worker < 0 || worker >= r.workers) {
       return false;
     }
     synchronized (r) {
       return r.lostWorkers.add(worker);
     }
+  }
+
+  private static com.google.rpc.Status failure(Record r) {
+    synchronized (r) {
+      return r.failure;
+    }
+  }
+
+  private static boolean waiting(Record r) {
+    synchronized (r) {
+      return r.waiting;
+    }
+  }
+
+  void queueWhenNoCapacity(boolean queue) {
+    this.queueWhenNoCapacity = queue;
   }
 
   List<CreateQueuedResourceRequest> createRequests() {

@@ -105,6 +105,43 @@ class TpuEmulatorTest {
   }
 
   @Test
+  void queueing_stockoutWindow_waitsForResourcesThenProvisions() {
+    emulator.queueWhenNoCapacity(true);
+    try {
+      java.time.Instant now = emulator.model().clock().instant();
+      emulator.model().stockoutWindow("us-west4-a", TpuEmulator.POOL, now, now.plusMillis(400));
+      CreateQueuedResourceRequest req = request(8, "exit 0");
+      client.createQueuedResourceCallable().call(req);
+      assertThat(client.getQueuedResource(name(req)).getState().getState())
+          .isEqualTo(QueuedResourceState.State.WAITING_FOR_RESOURCES);
+      Await.until("ACTIVE", Duration.ofSeconds(10), Duration.ofMillis(50), () ->
+          client.getQueuedResource(name(req)).getState().getState() == QueuedResourceState.State.ACTIVE ? true : null);
+    } finally {
+      emulator.queueWhenNoCapacity(false);
+    }
+  }
+
+  @Test
+  void queueing_validUntilPassesWhileWaiting_failsTheQueuedResource() {
+    emulator.queueWhenNoCapacity(true);
+    try {
+      emulator.model().stockout("us-west4-a", TpuEmulator.POOL, Duration.ofHours(1));
+      CreateQueuedResourceRequest base = request(8, "exit 0");
+      CreateQueuedResourceRequest req = base.toBuilder().setQueuedResource(base.getQueuedResource().toBuilder()
+          .setQueueingPolicy(QueuedResource.QueueingPolicy.newBuilder()
+              .setValidUntilDuration(com.google.protobuf.Duration.newBuilder().setNanos(200_000_000)))).build();
+      client.createQueuedResourceCallable().call(req);
+      QueuedResource failed = Await.until("FAILED", Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+        QueuedResource qr = client.getQueuedResource(name(req));
+        return qr.getState().getState() == QueuedResourceState.State.FAILED ? qr : null;
+      });
+      assertThat(failed.getState().getFailedData().getError().getMessage()).contains("valid_until");
+    } finally {
+      emulator.queueWhenNoCapacity(false);
+    }
+  }
+
+  @Test
   void create_sameRequestIdTwice_returnsTheSameOperation_andAnotherRequestIdIsAlreadyExists() {
     CreateQueuedResourceRequest req = request(1, "exit 0");
     Operation first = client.createQueuedResourceCallable().call(req);
