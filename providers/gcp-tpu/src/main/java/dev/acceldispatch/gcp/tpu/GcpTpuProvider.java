@@ -45,6 +45,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -359,7 +360,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
         // the slice is not whole any more; its workload cannot go on.
         return exitCode(zone, nodeName, workers, words).orElseGet(() -> ResourceStatus.preempted(words));
     }
-    java.util.Optional<ResourceStatus> ended = exitCode(zone, nodeName, workers, words);
+    Optional<ResourceStatus> ended = exitCode(zone, nodeName, workers, words);
     if (ended.isPresent()) {
       return ended.get();
     }
@@ -370,14 +371,14 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
   }
 
   /** The exit code once every worker reported one (the first non-zero one if any failed). */
-  private java.util.Optional<ResourceStatus> exitCode(String zone, String nodeName, int workers, String words) {
+  private Optional<ResourceStatus> exitCode(String zone, String nodeName, int workers, String words) {
     GetGuestAttributesResponse resp;
     try {
       resp = call(zone, () -> client.getGuestAttributesCallable().call(
           GetGuestAttributesRequest.newBuilder().setName(nodeName).setQueryPath(GUEST_NAMESPACE + "/").build(), context()));
     } catch (ProviderException e) {
       if (isNotFound(e)) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
       throw e;
     }
@@ -399,12 +400,12 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       }
     }
     if (failed != null) {
-      return java.util.Optional.of(ResourceStatus.exited(failed, words + "; workload exited " + failed));
+      return Optional.of(ResourceStatus.exited(failed, words + "; workload exited " + failed));
     }
     if (reported > 0 && reported >= workers) {
-      return java.util.Optional.of(ResourceStatus.exited(0, words + "; workload exited 0"));
+      return Optional.of(ResourceStatus.exited(0, words + "; workload exited 0"));
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   // ---- release and list -------------------------------------------------------------------------

@@ -499,6 +499,18 @@ class GcpTpuProviderTest {
   }
 
   @Test
+  void builderWithSettings_createsItsOwnClient_andClosesIt() {
+    GcpTpuProvider own = GcpTpuProvider.builder(emulator.clientSettings()).project("test-project").zones(WEST).build();
+    try {
+      assertThat(own.status(ProvisionedResource.of(own.id(), "ad-absent-a1", WEST)).phase())
+          .isEqualTo(ResourceStatus.Phase.GONE);
+    } finally {
+      own.close();
+    }
+    assertThatThrownBy(() -> own.listOwned("tpu-test")).isInstanceOf(ProviderException.Transient.class);
+  }
+
+  @Test
   void limits_areBoundedAndPositive() {
     assertThat(provider.limits().callsPerSecond()).isPositive();
     assertThat(provider.limits().callTimeout()).isLessThanOrEqualTo(Duration.ofMinutes(2));

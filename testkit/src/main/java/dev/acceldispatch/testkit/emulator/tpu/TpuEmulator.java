@@ -9,7 +9,6 @@ import com.google.longrunning.GetOperationRequest;
 import com.google.longrunning.Operation;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.cloud.ScriptSandbox;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
@@ -234,7 +233,7 @@ public final class TpuEmulator implements AutoCloseable {
           .setTransportChannelProvider(
               InstantiatingGrpcChannelProvider.newBuilder()
                   .setEndpoint(endpoint())
-                  .setChannelConfigurator(ManagedChannelBuilder::usePlaintext)
+                  .setChannelConfigurator(channel -> channel.usePlaintext())
                   .build())
           .build();
     } catch (IOException e) {
