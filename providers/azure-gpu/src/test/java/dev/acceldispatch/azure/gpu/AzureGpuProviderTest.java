@@ -258,6 +258,27 @@ class AzureGpuProviderTest {
   }
 
   @Test
+  void status_spotEvicted_releaseThenNextAttemptInAnotherRegion_runsToSuccess() {
+    // The engine in core is not written yet; this drives its recovery steps by hand: preempted,
+    // released, requeued on the next offer (another region), which runs to its end.
+    ProvisionRequest first = request(offer("Standard_NC4as_T4_v3", "eastus"), true, Workload.script("exit 0").build(), Map.of());
+    cloud().planWorkload(first.resourceName(), Duration.ofMinutes(5), 0);
+    ProvisionedResource a1 = provision(first);
+    Await.until("running", Duration.ofSeconds(20), Duration.ofMillis(100),
+        () -> provider.status(a1).phase() == ResourceStatus.Phase.RUNNING ? true : null);
+    cloud().preempt(first.resourceName());
+    assertThat(provider.status(a1).phase()).isEqualTo(ResourceStatus.Phase.PREEMPTED);
+    provider.release(a1);
+    ProvisionRequest second = new ProvisionRequest(first.resourceName().replace("-a1", "-a2"), first.fleetId(),
+        first.jobId(), 2, offer("Standard_NC4as_T4_v3", "westus2"), true, first.workload(), Map.of(), null);
+    ResourceStatus end = awaitTerminal(provision(second));
+    assertThat(end.phase()).isEqualTo(ResourceStatus.Phase.SUCCEEDED);
+    assertThat(cloud().find(second.resourceName()).orElseThrow().request().region()).isEqualTo("westus2");
+    assertThat(provider.listOwned(first.fleetId())).extracting(ProvisionedResource::name)
+        .contains(second.resourceName()).doesNotContain(first.resourceName());
+  }
+
+  @Test
   void status_exitCodeTagWrittenByTheVm_endsTheAttemptWithThatCode() {
     ProvisionRequest r = request(false, Workload.script("echo hi; exit 42").build());
     ResourceStatus end = awaitTerminal(provision(r));
