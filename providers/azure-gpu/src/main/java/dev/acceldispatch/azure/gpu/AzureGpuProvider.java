@@ -454,10 +454,12 @@ public final class AzureGpuProvider implements Provider {
     String name = AzureNames.vmName(resource.name());
     take(deletes, region);
     try {
-      call(region, () -> vms.deleteWithResponseAsync(resourceGroup, name, null)
-          .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r))
+      Response<?> r = call(region, () -> vms.deleteWithResponseAsync(resourceGroup, name, null)
+          .flatMap(x -> FluxUtil.collectBytesInByteBufferStream(x.getValue()).thenReturn(x))
           .block(requestTimeout));
-      log.info("deleting VM {} with its NIC and OS disk", name);
+      if (r != null && r.getStatusCode() != 204) {
+        log.info("deleting VM {} with its NIC and OS disk", name);
+      }
     } catch (ProviderException e) {
       if (e.getCause() != null && AzureErrors.isNotFound(e.getCause())) {
         return;

@@ -23,6 +23,7 @@ class AzureGpuProviderContractTest extends CloudProviderContractTest {
   @AfterAll
   static void stop() {
     wiring.close();
+    AzureTestWiring.assertNoThreadsLeft();
   }
 
   @Override

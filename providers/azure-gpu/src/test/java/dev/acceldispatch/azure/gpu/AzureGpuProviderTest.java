@@ -45,6 +45,7 @@ class AzureGpuProviderTest {
   @AfterAll
   static void stop() {
     wiring.close();
+    AzureTestWiring.assertNoThreadsLeft();
   }
 
   @AfterEach

@@ -11,6 +11,7 @@ import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
+import dev.acceldispatch.testkit.Await;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.emulator.azure.AzureEmulator;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -19,6 +20,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.resources.ConnectionProvider;
 
 /**
@@ -81,5 +83,20 @@ final class AzureTestWiring implements AutoCloseable {
   public void close() {
     emulator.close();
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  /**
+   * Disposes Reactor's shared schedulers, on which the SDK's retry delays run (Reactor recreates
+   * them on demand), and checks that no emulator, client or scheduler thread is left. Called once
+   * a test class has closed all its wirings.
+   */
+  static void assertNoThreadsLeft() {
+    Schedulers.shutdownNow();
+    Await.until("no emulator or client thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream()
+                .map(Thread::getName)
+                .noneMatch(n -> n.startsWith("azure-emulator-") || n.startsWith("azure-test-netty")
+                    || n.startsWith("parallel-") || n.startsWith("boundedElastic-"))
+            ? true : null);
   }
 }

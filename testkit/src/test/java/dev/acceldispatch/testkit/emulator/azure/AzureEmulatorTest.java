@@ -70,6 +70,9 @@ class AzureEmulatorTest {
   static void stop() {
     emulator.close();
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    reactor.core.scheduler.Schedulers.shutdownNow();
+    Await.until("no emulator thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("azure-emulator-")) ? true : null);
   }
 
   @AfterEach
