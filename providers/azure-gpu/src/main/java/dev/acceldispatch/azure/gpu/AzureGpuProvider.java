@@ -51,6 +51,7 @@ import dev.acceldispatch.spi.StartupScript;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -108,8 +109,8 @@ import org.slf4j.LoggerFactory;
  * and release return once ARM accepted the PUT or DELETE, and every request is bounded by {@link
  * Builder#requestTimeout}. The engine's Failsafe policies do the retrying; the SDK's own {@code
  * RetryPolicy} in the host's pipeline stays as the host configured it (it honours {@code
- * Retry-After} on 429 and 503 itself; hosts should bound it, for example {@code new
- * RetryPolicy(new ExponentialBackoffOptions().setMaxRetries(2))}). A client-side token bucket per
+ * Retry-After} on 429 and 503 itself; hosts should bound it, for example {@code new RetryPolicy(new
+ * RetryOptions(new ExponentialBackoffOptions().setMaxRetries(2)))}). A client-side token bucket per
  * ARM operation type ({@link ArmRateLimits}) refuses calls with {@code Throttled} before they are
  * sent.
  */
@@ -118,6 +119,7 @@ public final class AzureGpuProvider implements Provider {
   public static final String EXIT_CODE_TAG = "accel-dispatch-exit-code";
 
   private static final Logger log = LoggerFactory.getLogger(AzureGpuProvider.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ATTR_SPOT = "spot";
   private static final String ATTR_ID = "azureResourceId";
   private static final String ATTR_ASYNC = "azureAsyncOperation";
@@ -219,9 +221,7 @@ public final class AzureGpuProvider implements Provider {
 
     VirtualMachineInner existing = get(name, region, false);
     if (existing != null) {
-      log.info("adopting existing VM {} in {}", name, existing.location());
-      return resource(existing.name(), existing.location(), existing.id(),
-          existing.priority() == VirtualMachinePriorityTypes.SPOT, sizeName(existing, size), null);
+      return adopt(existing, request, size);
     }
     VirtualMachineInner vm = vmDefinition(name, region, size, request.spot(), tags, customData);
     take(writes, region);
@@ -233,14 +233,34 @@ public final class AzureGpuProvider implements Provider {
     } catch (ProviderException e) {
       if (e.getCause() != null && AzureErrors.hasStatus(e.getCause(), 412)) {
         // If-None-Match: * failed: the VM exists (our own earlier create whose response was lost).
-        log.info("VM {} already exists (412 on create); adopting it", name);
-        return resource(name, region, armId(name), request.spot(), size.name(), null);
+        VirtualMachineInner now = get(name, region, false);
+        if (now == null) {
+          throw new ProviderException.Transient(id, region, "PreconditionFailed",
+              "the create of " + name + " answered 412 but the VM is not there; retry", e);
+        }
+        return adopt(now, request, size);
       }
       throw e;
     }
     String async = accepted == null ? null : accepted.getHeaders().getValue(HttpHeaderName.fromString("Azure-AsyncOperation"));
     log.info("created VM {} ({}{}) in {}", name, size.name(), request.spot() ? ", Spot" : "", region);
     return resource(name, region, armId(name), request.spot(), size.name(), async);
+  }
+
+  /** Adopts an existing VM of this name, if it is this job's attempt (never someone else's). */
+  private ProvisionedResource adopt(VirtualMachineInner existing, ProvisionRequest request, AzureSize size) {
+    String region = request.offer().region();
+    Map<String, String> tags = existing.tags() == null ? Map.of() : existing.tags();
+    String job = tagIgnoringCase(tags, ProvisionRequest.LABEL_JOB);
+    String attempt = tagIgnoringCase(tags, ProvisionRequest.LABEL_ATTEMPT);
+    if (!AzureNames.tagValue(request.jobId()).equals(job) || !Integer.toString(request.attempt()).equals(attempt)) {
+      throw new ProviderException.InvalidRequest(id, region, "NameConflict",
+          "a VM named " + existing.name() + " exists in resource group " + resourceGroup
+              + " but is not this attempt's (tags job=" + job + ", attempt=" + attempt + ")", null);
+    }
+    log.info("adopting existing VM {} in {}", existing.name(), existing.location());
+    return resource(existing.name(), existing.location(), existing.id(),
+        existing.priority() == VirtualMachinePriorityTypes.SPOT, sizeName(existing, size), null);
   }
 
   private VirtualMachineInner vmDefinition(
@@ -267,11 +287,9 @@ public final class AzureGpuProvider implements Provider {
             .withOsProfile(new OSProfile()
                 .withComputerName(name)
                 .withAdminUsername(adminUsername)
+                .withAdminPassword(sshPublicKey == null ? throwawayPassword() : null)
                 .withCustomData(Base64.getEncoder().encodeToString(customData.getBytes(StandardCharsets.UTF_8)))
-                .withLinuxConfiguration(new LinuxConfiguration()
-                    .withDisablePasswordAuthentication(true)
-                    .withSsh(new SshConfiguration().withPublicKeys(List.of(
-                        new SshPublicKey().withPath("/home/" + adminUsername + "/.ssh/authorized_keys").withKeyData(sshPublicKey))))))
+                .withLinuxConfiguration(linuxConfiguration()))
             .withNetworkProfile(new NetworkProfile()
                 .withNetworkApiVersion(NetworkApiVersion.TWO_ZERO_TWO_ZERO_ONE_ONE_ZERO_ONE)
                 .withNetworkInterfaceConfigurations(List.of(nic)))
@@ -290,6 +308,27 @@ public final class AzureGpuProvider implements Provider {
     vm.withLocation(region);
     vm.withTags(tags);
     return vm;
+  }
+
+  private LinuxConfiguration linuxConfiguration() {
+    if (sshPublicKey != null) {
+      return new LinuxConfiguration()
+          .withDisablePasswordAuthentication(true)
+          .withSsh(new SshConfiguration().withPublicKeys(List.of(
+              new SshPublicKey().withPath("/home/" + adminUsername + "/.ssh/authorized_keys").withKeyData(sshPublicKey))));
+    }
+    return new LinuxConfiguration().withDisablePasswordAuthentication(false);
+  }
+
+  /**
+   * Azure requires an admin credential on a Linux VM. Without a host SSH key, each VM gets a random
+   * password that is sent once (ARM never returns it), never logged and never kept: nobody can
+   * log in, which is what the provider needs (it never uses SSH).
+   */
+  private static String throwawayPassword() {
+    byte[] b = new byte[24];
+    RANDOM.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b) + "aA1!";
   }
 
   /** The custom data: the startup script, with the exit-code reporter. Refuses unsupported secrets. */
@@ -553,9 +592,8 @@ public final class AzureGpuProvider implements Provider {
   }
 
   /**
-   * Builds an {@link AzureGpuProvider}. Required: {@link #resourceGroup}, {@link #regions}, a
-   * subnet for every region ({@link #subnet}), and {@link #sshPublicKey} (Azure requires an admin
-   * credential on Linux VMs; password login stays disabled).
+   * Builds an {@link AzureGpuProvider}. Required: {@link #resourceGroup}, {@link #regions} and a
+   * subnet for every region ({@link #subnet}).
    */
   public static final class Builder {
     private final ComputeManager compute;
@@ -636,7 +674,11 @@ public final class AzureGpuProvider implements Provider {
       return this;
     }
 
-    /** The admin's SSH public key (required by Azure; the provider itself never uses SSH). */
+    /**
+     * The admin's SSH public key, for humans who want to log in; password login is then off.
+     * Default: none, and each VM gets a random admin password that is never kept (Azure requires
+     * some admin credential; the provider itself never logs in).
+     */
     public Builder sshPublicKey(String key) {
       this.sshPublicKey = Objects.requireNonNull(key, "sshPublicKey");
       return this;
@@ -733,9 +775,6 @@ public final class AzureGpuProvider implements Provider {
           }
           subnets.put(r, defaultSubnet);
         }
-      }
-      if (sshPublicKey == null || sshPublicKey.isBlank()) {
-        throw new IllegalArgumentException("sshPublicKey is required (Azure needs an admin credential; password login stays off)");
       }
       if (sizes.isEmpty()) {
         throw new IllegalArgumentException("sizes: at least one size is required");

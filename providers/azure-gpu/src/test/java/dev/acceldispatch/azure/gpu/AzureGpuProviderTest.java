@@ -342,6 +342,29 @@ class AzureGpuProviderTest {
   }
 
   @Test
+  void provision_nameTakenByAnotherJobsVm_isNameConflictAndNothingIsAdopted() {
+    ProvisionRequest mine = request(false, Workload.script("exit 0").build());
+    provision(mine);
+    ProvisionRequest other = new ProvisionRequest(mine.resourceName(), mine.fleetId(), "someone-else", 1, mine.offer(),
+        false, mine.workload(), Map.of(), null);
+    ProviderException e = catchProvider(() -> provider.provision(other));
+    assertThat(e).isInstanceOf(ProviderException.InvalidRequest.class);
+    assertThat(e.cloudCode()).isEqualTo("NameConflict");
+  }
+
+  @Test
+  void provision_withoutSshKey_sendsAThrowawayPasswordThatIsNeverReturned() {
+    AzureGpuProvider p = AzureGpuProvider.builder(wiring.compute)
+        .resourceGroup(AzureTestWiring.RESOURCE_GROUP).regions("eastus").subnet(AzureTestWiring.SUBNET).build();
+    ProvisionRequest r = request(false, Workload.script("exit 0").build());
+    created.add(p.provision(r));
+    String body = wiring.emulator.createBody(r.resourceName()).orElseThrow().replace(" ", "");
+    assertThat(body).contains("\"adminPassword\":\"").contains("\"disablePasswordAuthentication\":false");
+    var vm = wiring.compute.serviceClient().getVirtualMachines().getByResourceGroup(AzureTestWiring.RESOURCE_GROUP, r.resourceName());
+    assertThat(vm.osProfile().adminPassword()).isNull();
+  }
+
+  @Test
   void calls_permissionDenied_isPermissionDeniedWithAzureCode() {
     cloud().injectFault(AzureEmulator.OP_GET, Fault.of(Fault.Kind.PERMISSION_DENIED), 1);
     ProviderException e = catchProvider(() -> provider.status(ProvisionedResource.of(provider.id(), "ad-x-a1", "eastus")));
