@@ -159,7 +159,12 @@ public final class AzureGpuProvider implements Provider {
     this.armEndpoint = b.armEndpoint.endsWith("/") ? b.armEndpoint.substring(0, b.armEndpoint.length() - 1) : b.armEndpoint;
     this.secretFetcher = b.secretFetcher;
     this.requestTimeout = b.requestTimeout;
-    this.limits = b.limits;
+    // One provider call makes at most three requests (GET, PUT, GET after a 412), each bounded
+    // by the request timeout; the engine's timeout must not cut them short.
+    Duration callTimeout = b.requestTimeout.multipliedBy(3).plusSeconds(10);
+    this.limits = b.limits != null ? b.limits
+        : ProviderLimits.DEFAULT.withCallsPerSecond(10)
+            .withCallTimeout(callTimeout.compareTo(ProviderLimits.DEFAULT.callTimeout()) > 0 ? callTimeout : ProviderLimits.DEFAULT.callTimeout());
     Map<String, AzureSize> chosen = new LinkedHashMap<>();
     for (String s : b.sizes) {
       chosen.put(s.toLowerCase(Locale.ROOT), AzureSize.find(s));
@@ -612,7 +617,7 @@ public final class AzureGpuProvider implements Provider {
     private String armEndpoint = "https://management.azure.com";
     private Function<String, String> secretFetcher;
     private Duration requestTimeout = Duration.ofSeconds(30);
-    private ProviderLimits limits = ProviderLimits.DEFAULT.withCallsPerSecond(10);
+    private ProviderLimits limits;
     private PriceCatalog prices = PriceCatalog.defaults();
     private final List<String> sizes = new ArrayList<>();
     private ArmRateLimits rateLimits = ArmRateLimits.DEFAULT;
@@ -744,7 +749,10 @@ public final class AzureGpuProvider implements Provider {
       return this;
     }
 
-    /** The limits the engine uses with this provider; default 10 calls/s, otherwise {@link ProviderLimits#DEFAULT}. */
+    /**
+     * The limits the engine uses with this provider; default 10 calls/s (ARM's write refill rate)
+     * and a call timeout of at least three request timeouts, otherwise {@link ProviderLimits#DEFAULT}.
+     */
     public Builder limits(ProviderLimits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
       return this;

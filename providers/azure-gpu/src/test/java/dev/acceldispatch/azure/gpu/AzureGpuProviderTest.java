@@ -365,6 +365,22 @@ class AzureGpuProviderTest {
   }
 
   @Test
+  void status_responseSlowerThanRequestTimeout_isTransientTimeout() {
+    AzureGpuProvider p = wiring.providerBuilder().requestTimeout(Duration.ofMillis(300)).build();
+    cloud().injectFault(AzureEmulator.OP_GET, Fault.slow(Duration.ofMillis(1500)), 1);
+    ProviderException e = catchProvider(() -> p.status(ProvisionedResource.of(p.id(), "ad-slow-a1", "eastus")));
+    assertThat(e).isInstanceOf(ProviderException.Transient.class);
+    assertThat(e.cloudCode()).isEqualTo("Timeout");
+  }
+
+  @Test
+  void limits_areShapedToArmWritesAndCoverThreeRequests() {
+    assertThat(provider.limits().callsPerSecond()).isEqualTo(10);
+    AzureGpuProvider slow = wiring.providerBuilder().requestTimeout(Duration.ofMinutes(1)).build();
+    assertThat(slow.limits().callTimeout()).isGreaterThanOrEqualTo(Duration.ofMinutes(3));
+  }
+
+  @Test
   void calls_permissionDenied_isPermissionDeniedWithAzureCode() {
     cloud().injectFault(AzureEmulator.OP_GET, Fault.of(Fault.Kind.PERMISSION_DENIED), 1);
     ProviderException e = catchProvider(() -> provider.status(ProvisionedResource.of(provider.id(), "ad-x-a1", "eastus")));
