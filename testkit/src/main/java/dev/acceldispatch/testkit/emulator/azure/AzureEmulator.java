@@ -18,10 +18,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A local HTTP emulator of the Azure Resource Manager virtual-machine API (api-version
@@ -196,7 +200,7 @@ public final class AzureEmulator implements AutoCloseable {
     return this;
   }
 
-  /** Stops the server and its threads. */
+  /** Stops the server and its threads, and deletes the sandbox directories of the workloads run. */
   @Override
   public synchronized void close() {
     if (server != null) {
@@ -208,6 +212,18 @@ public final class AzureEmulator implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       server = null;
+    }
+    for (ScriptSandbox.Result r : workloads.values()) {
+      deleteTree(r.directory());
+    }
+    workloads.clear();
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: a temporary directory left behind is harmless
     }
   }
 
@@ -229,7 +245,10 @@ public final class AzureEmulator implements AutoCloseable {
     return model;
   }
 
-  /** What the sandboxed run of the VM's custom data showed, once its workload ended. */
+  /**
+   * What the sandboxed run of the VM's custom data showed, once its workload ended; its files last
+   * until {@link #close()}.
+   */
   public Optional<ScriptSandbox.Result> observedWorkload(String vmName) {
     return Optional.ofNullable(workloads.get(vmName.toLowerCase(Locale.ROOT)));
   }
