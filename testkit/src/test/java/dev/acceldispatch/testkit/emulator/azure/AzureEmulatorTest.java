@@ -1,0 +1,211 @@
+package dev.acceldispatch.testkit.emulator.azure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpHeaderName;
+import com.azure.core.http.HttpMethod;
+import com.azure.core.http.HttpPipeline;
+import com.azure.core.http.HttpPipelineBuilder;
+import com.azure.core.http.HttpRequest;
+import com.azure.core.http.HttpResponse;
+import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
+import com.azure.core.http.rest.Response;
+import com.azure.core.management.AzureEnvironment;
+import com.azure.core.management.exception.ManagementException;
+import com.azure.core.management.profile.AzureProfile;
+import com.azure.core.util.FluxUtil;
+import com.azure.resourcemanager.compute.ComputeManager;
+import com.azure.resourcemanager.compute.fluent.VirtualMachinesClient;
+import com.azure.resourcemanager.compute.fluent.models.VirtualMachineInner;
+import com.azure.resourcemanager.compute.models.HardwareProfile;
+import com.azure.resourcemanager.compute.models.InstanceViewStatus;
+import com.azure.resourcemanager.compute.models.InstanceViewTypes;
+import com.azure.resourcemanager.compute.models.OSProfile;
+import com.azure.resourcemanager.compute.models.VirtualMachineEvictionPolicyTypes;
+import com.azure.resourcemanager.compute.models.VirtualMachinePriorityTypes;
+import com.azure.resourcemanager.compute.models.VirtualMachineSizeTypes;
+import com.azure.resourcemanager.resources.fluentcore.utils.ResourceManagerUtils;
+import dev.acceldispatch.testkit.Await;
+import dev.acceldispatch.testkit.cloud.CloudModel;
+import dev.acceldispatch.testkit.cloud.Fault;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import reactor.netty.resources.ConnectionProvider;
+
+/** The emulator against the real SDK client, with no retry policy so every answer is seen as sent. */
+class AzureEmulatorTest {
+  private static final String RG = "rg";
+  private static AzureEmulator emulator;
+  private static NioEventLoopGroup loop;
+  private static ComputeManager compute;
+  private static VirtualMachinesClient vms;
+  private static HttpPipeline pipeline;
+
+  @BeforeAll
+  static void start() {
+    emulator = AzureEmulator.create(CloudModel.create()).start();
+    loop = new NioEventLoopGroup(1, new DefaultThreadFactory("emu-test-netty", true));
+    HttpClient client = new NettyAsyncHttpClientBuilder().eventLoopGroup(loop).connectionProvider(ConnectionProvider.newConnection()).build();
+    pipeline = new HttpPipelineBuilder().httpClient(client).build();
+    Map<String, String> ep = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
+    ep.put("resourceManagerEndpointUrl", emulator.endpoint());
+    compute = ComputeManager.authenticate(pipeline, new AzureProfile("t", "sub", new AzureEnvironment(ep)));
+    vms = compute.serviceClient().getVirtualMachines();
+  }
+
+  @AfterAll
+  static void stop() {
+    emulator.close();
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    reactor.core.scheduler.Schedulers.shutdownNow();
+    Await.until("no emulator thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("azure-emulator-")) ? true : null);
+  }
+
+  @AfterEach
+  void reset() {
+    emulator.model().clearFaults().clearQuotas().clearStockouts();
+    emulator.capacityErrors("AllocationFailed", AzureEmulator.Delivery.ASYNC);
+    for (VirtualMachineInner vm : vms.listByResourceGroup(RG)) {
+      vms.deleteWithResponseAsync(RG, vm.name(), null).block();
+    }
+  }
+
+  private static VirtualMachineInner vm(String size, boolean spot, String script) {
+    VirtualMachineInner vm = new VirtualMachineInner()
+        .withHardwareProfile(new HardwareProfile().withVmSize(VirtualMachineSizeTypes.fromString(size)))
+        .withOsProfile(new OSProfile().withComputerName("c").withAdminUsername("u")
+            .withCustomData(Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8))));
+    if (spot) {
+      vm.withPriority(VirtualMachinePriorityTypes.SPOT).withEvictionPolicy(VirtualMachineEvictionPolicyTypes.DEALLOCATE);
+    }
+    vm.withLocation("eastus");
+    vm.withTags(Map.of("k", "v"));
+    return vm;
+  }
+
+  private static Response<?> put(String name, VirtualMachineInner vm, String ifNoneMatch) {
+    return vms.createOrUpdateWithResponseAsync(RG, name, vm, null, ifNoneMatch)
+        .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r))
+        .block();
+  }
+
+  private static String power(String name) {
+    List<InstanceViewStatus> s = vms.instanceView(RG, name).statuses();
+    return s.stream().map(InstanceViewStatus::code).filter(c -> c.startsWith("PowerState/")).findFirst().orElse(null);
+  }
+
+  @Test
+  void put_newVm_answers201CreatingWithAsyncOperation_thenSucceedsAndRuns() {
+    Response<?> r = put("vm-a", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\ntrue\n"), "*");
+    assertThat(r.getStatusCode()).isEqualTo(201);
+    String async = r.getHeaders().getValue(HttpHeaderName.fromString("Azure-AsyncOperation"));
+    assertThat(async).contains("/providers/Microsoft.Compute/locations/eastus/operations/");
+    assertThat(r.getHeaders().getValue(HttpHeaderName.fromString("x-ms-ratelimit-remaining-subscription-writes"))).isNotNull();
+    Await.until("running", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> "PowerState/running".equals(power("vm-a")) ? true : null);
+    VirtualMachineInner got = vms.getByResourceGroupWithResponse(RG, "vm-a", InstanceViewTypes.INSTANCE_VIEW, com.azure.core.util.Context.NONE).getValue();
+    assertThat(got.provisioningState()).isEqualTo("Succeeded");
+    assertThat(got.osProfile().customData()).isNull();
+    assertThat(got.tags()).containsEntry("k", "v");
+    try (HttpResponse op = pipeline.send(new HttpRequest(HttpMethod.GET, async)).block()) {
+      assertThat(op.getBodyAsString().block()).contains("\"status\":\"Succeeded\"");
+    }
+  }
+
+  @Test
+  void put_existingWithIfNoneMatch_is412_andOneAllocation() {
+    put("vm-b", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*");
+    assertThatThrownBy(() -> put("vm-b", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(412);
+          assertThat(e.getValue().getCode()).isEqualTo("PreconditionFailed");
+        });
+    assertThat(emulator.model().allocations()).isPositive();
+    assertThat(emulator.model().resources().stream().filter(x -> x.name().equals("vm-b"))).hasSize(1);
+  }
+
+  @Test
+  void put_quotaZero_is409OperationNotAllowedWithCoresMessage() {
+    emulator.model().setQuota(CloudModel.GLOBAL, CloudModel.ANY, 0);
+    assertThatThrownBy(() -> put("vm-c", vm("Standard_NC24ads_A100_v4", false, "#!/bin/sh\n"), "*"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(409);
+          assertThat(e.getValue().getCode()).isEqualTo("OperationNotAllowed");
+          assertThat(e.getValue().getMessage()).contains("Standard NCADSA100v4 Family Cores quota").contains("Additional Required: 24");
+        });
+  }
+
+  @Test
+  void put_stockoutAsync_vmFailedWithAllocationErrorInOperationAndInstanceView() {
+    emulator.model().stockout(CloudModel.ANY, CloudModel.ANY, Duration.ofHours(1));
+    emulator.capacityErrors("ZonalAllocationFailed", AzureEmulator.Delivery.ASYNC);
+    Response<?> r = put("vm-d", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*");
+    assertThat(r.getStatusCode()).isEqualTo(201);
+    try (HttpResponse op = pipeline.send(new HttpRequest(HttpMethod.GET,
+        r.getHeaders().getValue(HttpHeaderName.fromString("Azure-AsyncOperation")))).block()) {
+      assertThat(op.getBodyAsString().block()).contains("\"status\":\"Failed\"").contains("\"code\":\"ZonalAllocationFailed\"");
+    }
+    assertThat(vms.getByResourceGroup(RG, "vm-d").provisioningState()).isEqualTo("Failed");
+    assertThat(vms.instanceView(RG, "vm-d").statuses().get(0).code()).isEqualTo("ProvisioningState/failed/ZonalAllocationFailed");
+  }
+
+  @Test
+  void get_missingVm_is404ResourceNotFound_andDeleteOfMissing_succeeds() {
+    assertThatThrownBy(() -> vms.getByResourceGroup(RG, "nope"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(404);
+          assertThat(e.getValue().getCode()).isEqualTo("ResourceNotFound");
+        });
+    Response<?> del = vms.deleteWithResponseAsync(RG, "nope", null)
+        .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r)).block();
+    assertThat(del.getStatusCode()).isEqualTo(204);
+  }
+
+  @Test
+  void spotDeallocatePolicy_preempted_showsPowerStateDeallocated() {
+    put("vm-e", vm("Standard_NC4as_T4_v3", true, "#!/bin/sh\n"), "*");
+    emulator.model().preempt("vm-e");
+    assertThat(power("vm-e")).isEqualTo("PowerState/deallocated");
+  }
+
+  @Test
+  void injectedThrottle_is429WithRetryAfterSeconds() {
+    emulator.model().injectFault(AzureEmulator.OP_LIST, Fault.throttled(Duration.ofMillis(1500)), 1);
+    assertThatThrownBy(() -> vms.listByResourceGroup(RG).stream().count())
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(429);
+          assertThat(e.getResponse().getHeaders().getValue(HttpHeaderName.RETRY_AFTER)).isEqualTo("2");
+        });
+  }
+
+  @Test
+  void loseResponse_onPut_createsTheVmButAnswers500() {
+    emulator.model().injectFault(AzureEmulator.OP_PUT, Fault.of(Fault.Kind.LOSE_RESPONSE), 1);
+    assertThatThrownBy(() -> put("vm-f", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> assertThat(e.getResponse().getStatusCode()).isEqualTo(500));
+    assertThat(emulator.model().find("vm-f")).isPresent();
+    assertThat(vms.getByResourceGroup(RG, "vm-f").name()).isEqualTo("vm-f");
+  }
+
+  @Test
+  void lroCreate_throughTheSdkPoller_completesWithShortPolls() {
+    ResourceManagerUtils.InternalRuntimeContext.setDelayProvider(d -> Duration.ofMillis(20));
+    VirtualMachineInner done = vms.createOrUpdate(RG, "vm-g", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"));
+    assertThat(done.provisioningState()).isEqualTo("Succeeded");
+    assertThat(emulator.model().calls(AzureEmulator.OP_OPERATIONS)).isNotEmpty();
+  }
+}
