@@ -650,7 +650,7 @@ public final class GcpGpuProvider implements Provider {
       return this;
     }
 
-    /** The boot image (or image family) with GPU drivers and Docker; default {@link #DEFAULT_BOOT_IMAGE}. */
+    /** The boot image (or image family) with GPU drivers and Docker; default {@link GcpGpuProvider#DEFAULT_BOOT_IMAGE}. */
     public Builder bootImage(String image) {
       this.bootImage = Objects.requireNonNull(image, "bootImage");
       return this;

@@ -96,6 +96,8 @@ public final class GceEmulator implements AutoCloseable {
       Pattern.compile(
           "/compute/v1/projects/([^/]+)/zones/([^/]+)/(instances|operations)(?:/([^/]+))?(?:/([^/]+))?");
   private static final Pattern NAME = Pattern.compile("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
+  private static final Pattern LABEL_KEY = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+  private static final Pattern LABEL_VALUE = Pattern.compile("[a-z0-9_-]{0,63}");
   private static final Pattern LABEL_TERM =
       Pattern.compile("labels\\.([a-z][a-z0-9_-]*)\\s*(=|eq)\\s*\"?([a-z0-9_-]*)\"?");
 
@@ -397,6 +399,15 @@ public final class GceEmulator implements AutoCloseable {
     String instancePath = "projects/" + project + "/zones/" + zone + "/instances/" + name;
     if (vms.containsKey(name) || model.find(name).isPresent()) {
       return error(409, "alreadyExists", "The resource '" + instancePath + "' already exists");
+    }
+    if (in.getLabelsCount() > 64) {
+      return error(400, "invalid", "Invalid value for field 'resource.labels': at most 64 labels are allowed, got " + in.getLabelsCount());
+    }
+    for (Map.Entry<String, String> l : in.getLabelsMap().entrySet()) {
+      if (!LABEL_KEY.matcher(l.getKey()).matches() || !LABEL_VALUE.matcher(l.getValue()).matches()) {
+        return error(400, "invalid", "Invalid value for field 'resource.labels': '" + l.getKey() + "'='" + l.getValue()
+            + "'. Label keys must match [a-z][a-z0-9_-]{0,62} and values [a-z0-9_-]{0,63}.");
+      }
     }
     String startup = metadata(in, "startup-script");
     if (startup != null && startup.getBytes(StandardCharsets.UTF_8).length > 262_144) {
