@@ -289,6 +289,19 @@ class GcpGpuProviderTest {
   }
 
   @Test
+  void status_persistentUnavailable_failsAfterOneCallBecauseTheSdkRetriesAreOff() {
+    ProvisionedResource res = provision(provider, request(t4(), false, Workload.script("exit 0").build(), Map.of()));
+    gce.model.injectFault("gce.get", Fault.of(Fault.Kind.UNAVAILABLE), 100);
+    int getsBefore = gce.model.calls("gce.get").size();
+
+    ProviderException e = failure(() -> provider.status(res));
+
+    assertThat(e).isInstanceOf(ProviderException.Transient.class);
+    assertThat(e.cloudCode()).isEqualTo("backendError");
+    assertThat(gce.model.calls("gce.get")).hasSize(getsBefore + 1);
+  }
+
+  @Test
   void status_slowerThanTheCallTimeout_failsTransientWithoutWaitingForTheSdkDefault() {
     GcpGpuProvider impatient = gce.provider().callTimeout(Duration.ofMillis(300)).build();
     ProvisionedResource res = provision(impatient, request(t4(), false, Workload.script("exit 0").build(), Map.of()));

@@ -132,6 +132,8 @@ public final class GceEmulator implements AutoCloseable {
   private final Map<String, Vm> vms = new ConcurrentHashMap<>();
   private final Map<String, Op> operations = new ConcurrentHashMap<>();
   private final Map<String, String> requestIds = new ConcurrentHashMap<>();
+  /** Sandbox runs of instances that are gone, so tests can still read them. */
+  private final Map<String, ScriptSandbox.Result> finished = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong(4_000_000_000_000_000L);
   private final AtomicInteger opSeq = new AtomicInteger();
   private volatile boolean quotaInOperation;
@@ -263,8 +265,6 @@ public final class GceEmulator implements AutoCloseable {
     Vm vm = vms.get(instanceName);
     return Optional.ofNullable(vm == null ? null : vm.inserted);
   }
-
-  private final Map<String, ScriptSandbox.Result> finished = new ConcurrentHashMap<>();
 
   /** Stops serving and ends its threads. */
   @Override
