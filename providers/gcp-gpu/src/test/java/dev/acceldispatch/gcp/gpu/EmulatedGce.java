@@ -55,11 +55,16 @@ final class EmulatedGce implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     instances.close();
     zoneOperations.close();
-    instances.awaitTermination(10, TimeUnit.SECONDS);
-    zoneOperations.awaitTermination(10, TimeUnit.SECONDS);
-    emulator.close();
+    try {
+      instances.awaitTermination(10, TimeUnit.SECONDS);
+      zoneOperations.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      emulator.close();
+    }
   }
 }

@@ -22,7 +22,7 @@ class GcpGpuProviderContractTest extends CloudProviderContractTest {
   }
 
   @AfterAll
-  static void stopEmulator() throws InterruptedException {
+  static void stopEmulator() {
     gce.close();
   }
 

@@ -51,7 +51,7 @@ class GcpGpuProviderTest {
   }
 
   @AfterAll
-  static void stopEmulator() throws InterruptedException {
+  static void stopEmulator() {
     gce.close();
   }
 

@@ -228,8 +228,9 @@ public final class GceEmulator implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    String threadName = "gce-emulator-" + server.getAddress().getPort();
     executor = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "gce-emulator");
+      Thread t = new Thread(r, threadName);
       t.setDaemon(true);
       return t;
     });

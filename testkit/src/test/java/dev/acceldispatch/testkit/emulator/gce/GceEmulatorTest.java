@@ -290,4 +290,22 @@ class GceEmulatorTest {
     assertThat(model.find(vm.getName())).isEmpty();
     assertThat(model.calls("gce.operations.get")).extracting(c -> c.details().get("method")).contains("POST");
   }
+
+  @Test
+  void close_afterServing_leavesNoEmulatorThreadRunning() throws IOException, InterruptedException {
+    GceEmulator own = new GceEmulator(CloudModel.create()).start();
+    String ep = own.endpoint();
+    try (InstancesClient client = InstancesClient.create(InstancesSettings.newBuilder().setEndpoint(ep)
+        .setCredentialsProvider(NoCredentialsProvider.create())
+        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(ep).build()).build())) {
+      assertThatThrownBy(() -> client.get(P, Z, "missing")).isInstanceOf(NotFoundException.class);
+      client.shutdown();
+      client.awaitTermination(10, TimeUnit.SECONDS);
+    }
+    String threadName = "gce-emulator-" + own.port();
+
+    own.close();
+
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(threadName) && t.isAlive());
+  }
 }
