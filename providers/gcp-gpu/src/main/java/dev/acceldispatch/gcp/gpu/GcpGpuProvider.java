@@ -95,7 +95,8 @@ import org.slf4j.LoggerFactory;
  * <p>Least permissions of the host's identity: {@code compute.instances.create}, {@code .get},
  * {@code .list}, {@code .delete}, {@code .getGuestAttributes}, {@code .setMetadata}, {@code
  * .setLabels}, {@code compute.zoneOperations.get}, {@code compute.disks.create}, {@code
- * compute.subnetworks.use} (and {@code .useExternalIp} when an external IP is used), plus {@code
+ * compute.subnetworks.use} (and {@code .useExternalIp} when an external IP is used), {@code
+ * compute.images.useReadOnly} on the boot image's project, plus {@code
  * iam.serviceAccounts.actAs} on the VM's service account when one is set.
  */
 public final class GcpGpuProvider implements Provider {
