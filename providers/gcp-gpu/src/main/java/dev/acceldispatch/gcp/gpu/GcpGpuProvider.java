@@ -40,6 +40,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -546,7 +547,7 @@ public final class GcpGpuProvider implements Provider {
     if (!wait.isZero()) {
       throw new ProviderException.Throttled(
           id, zone, wait, "CLIENT_RATE_LIMIT",
-          "GCE " + group.name().toLowerCase(java.util.Locale.ROOT) + " rate quota for this minute is used up", null);
+          "GCE " + group.name().toLowerCase(Locale.ROOT) + " rate quota for this minute is used up", null);
     }
     try {
       return call.get();

@@ -38,6 +38,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -691,7 +692,7 @@ public final class GceEmulator implements AutoCloseable {
 
   private static QuotaExceededInfo quotaInfo(AllocationDenied denied, String region) {
     QuotaExceededInfo.Builder q = QuotaExceededInfo.newBuilder()
-        .setMetricName("compute.googleapis.com/" + denied.quotaName().toLowerCase(java.util.Locale.ROOT))
+        .setMetricName("compute.googleapis.com/" + denied.quotaName().toLowerCase(Locale.ROOT))
         .setLimitName(denied.quotaName().replace('_', '-') + "-per-project" + (denied.scope().equals(CloudModel.GLOBAL) ? "" : "-region"))
         .setLimit(denied.limit());
     if (!denied.scope().equals(CloudModel.GLOBAL)) {
