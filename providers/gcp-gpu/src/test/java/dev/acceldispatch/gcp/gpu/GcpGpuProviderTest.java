@@ -58,7 +58,7 @@ class GcpGpuProviderTest {
   @AfterEach
   void cleanUp() {
     gce.model.clearFaults().clearStockouts().clearQuotas();
-    gce.emulator.quotaErrorsInOperation(false).stockoutHttpStatus(503).throttleWith429(false);
+    gce.emulator.quotaErrorsInOperation(false).stockoutHttpStatus(503).throttleWith429(false).stockoutDelay(Duration.ZERO);
     for (var e : created) {
       e.getKey().release(e.getValue());
     }
@@ -129,6 +129,31 @@ class GcpGpuProviderTest {
     assertThat(e.cloudMessage()).contains("nvidia-tesla-t4 accelerator(s) is currently unavailable in the us-central1-a zone");
     assertThat(e.zone()).contains(EmulatedGce.ZONE);
     assertThat(gce.model.find(r.resourceName())).isEmpty();
+  }
+
+  @Test
+  void status_stockoutThatShowsTheInstanceFirst_isPendingThenCapacityUnavailable_andReleaseWaitsForTheInsert() {
+    gce.emulator.stockoutDelay(Duration.ofMillis(1500));
+    gce.model.stockout(EmulatedGce.ZONE, "nvidia-t4", Duration.ofHours(1));
+    ProvisionedResource res = provision(provider, request(t4(), false, Workload.script("exit 0").build(), Map.of()));
+
+    ResourceStatus whileInserting = provider.status(res);
+    ProviderException earlyRelease = failure(() -> provider.release(res));
+    ProviderException.CapacityUnavailable end = Await.until("the stockout", Duration.ofSeconds(20), Duration.ofMillis(100), () -> {
+      try {
+        assertThat(provider.status(res).phase()).isIn(ResourceStatus.Phase.PENDING);
+        return null;
+      } catch (ProviderException.CapacityUnavailable e) {
+        return e;
+      }
+    });
+
+    assertThat(whileInserting.phase()).isEqualTo(ResourceStatus.Phase.PENDING);
+    assertThat(whileInserting.detail()).contains("PROVISIONING");
+    assertThat(earlyRelease).isInstanceOf(ProviderException.Transient.class);
+    assertThat(earlyRelease.cloudCode()).isEqualTo("INSERT_IN_PROGRESS");
+    assertThat(end.cloudCode()).startsWith("ZONE_RESOURCE_POOL_EXHAUSTED");
+    provider.release(res);
   }
 
   @Test

@@ -67,7 +67,9 @@ import java.util.stream.Stream;
  *       operation that is {@code DONE} on the first poll. A stockout arrives inside that operation
  *       ({@code ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS} with its error details); a quota error is
  *       a synchronous 403 {@code quotaExceeded}, or an operation error {@code QUOTA_EXCEEDED} when
- *       {@link #quotaErrorsInOperation(boolean)} is set. A {@code requestId} seen before returns
+ *       {@link #quotaErrorsInOperation(boolean)} is set. With {@link #stockoutDelay(Duration)} a
+ *       stocked-out insert runs a while, its instance showing as {@code PROVISIONING}, before the
+ *       operation fails and the instance disappears (as GCE does). A {@code requestId} seen before returns
  *       the original operation; an existing name is a 409 {@code alreadyExists}.
  *   <li>get shows {@code PROVISIONING}, then {@code RUNNING}; once the model says the workload
  *       ended, the instance's real {@code startup-script} runs once in a {@link ScriptSandbox}
@@ -141,6 +143,11 @@ public final class GceEmulator implements AutoCloseable {
   private volatile int stockoutHttpStatus = 503;
   private volatile boolean throttle429;
   private volatile Duration scriptTimeout = Duration.ofSeconds(30);
+  private volatile Duration stockoutDelay = Duration.ZERO;
+  /** Instances that GCE shows while a doomed insert runs (stockout), until the operation fails. */
+  private final Map<String, Ghost> ghosts = new ConcurrentHashMap<>();
+
+  private record Ghost(String project, String zone, Instance inserted, Instant until) {}
   private HttpServer server;
   private ExecutorService executor;
 
@@ -166,20 +173,27 @@ public final class GceEmulator implements AutoCloseable {
     }
   }
 
-  /** One zone operation: what it says now, and what it says once done. */
+  /**
+   * One zone operation: what it says now, and what it says once done. It is done at {@code doneAt}
+   * when that is set, else on the first poll.
+   */
   private static final class Op {
     Operation current;
     final Operation done;
+    final Instant doneAt;
 
-    Op(Operation current, Operation done) {
+    Op(Operation current, Operation done, Instant doneAt) {
       this.current = current;
       this.done = done;
+      this.doneAt = doneAt;
     }
 
     synchronized Operation poll() {
-      Operation now = current;
+      if (doneAt != null && Instant.now().isBefore(doneAt)) {
+        return current;
+      }
       current = done;
-      return now.getStatus() == Operation.Status.DONE ? now : done;
+      return done;
     }
 
     synchronized Operation peek() {
@@ -207,6 +221,16 @@ public final class GceEmulator implements AutoCloseable {
    */
   public GceEmulator stockoutHttpStatus(int status) {
     this.stockoutHttpStatus = status;
+    return this;
+  }
+
+  /**
+   * How long a stocked-out insert runs before its operation fails; meanwhile the instance shows
+   * as {@code PROVISIONING}, then disappears, as GCE does. Zero (default): the operation fails on
+   * its first poll and no instance is ever shown.
+   */
+  public GceEmulator stockoutDelay(Duration d) {
+    this.stockoutDelay = d;
     return this;
   }
 
@@ -434,18 +458,21 @@ public final class GceEmulator implements AutoCloseable {
       if (denied.reason() == AllocationDenied.Reason.QUOTA && !quotaInOperation) {
         return quotaError(denied, region);
       }
-      Operation done =
-          denied.reason() == AllocationDenied.Reason.CAPACITY
-              ? stockoutOperation(running, in, project, zone, d)
-              : quotaOperation(running, denied, region);
-      return Reply.json(register(requestId, running.build(), done));
+      boolean capacity = denied.reason() == AllocationDenied.Reason.CAPACITY;
+      Operation done = capacity ? stockoutOperation(running, in, project, zone, d) : quotaOperation(running, denied, region);
+      Instant doneAt = null;
+      if (capacity && stockoutDelay.compareTo(Duration.ZERO) > 0) {
+        doneAt = Instant.now().plus(stockoutDelay);
+        ghosts.put(name, new Ghost(project, zone, in, doneAt));
+      }
+      return Reply.json(register(requestId, running.build(), done, doneAt));
     }
     long id = ids.incrementAndGet();
     vms.put(name, new Vm(project, zone, in, spot, action, id));
     running.setTargetId(id);
     Operation done =
         running.clone().setStatus(Operation.Status.DONE).setProgress(100).setEndTime(Instant.now().toString()).build();
-    return Reply.json(register(requestId, running.build(), done));
+    return Reply.json(register(requestId, running.build(), done, null));
   }
 
   private Reply get(String project, String zone, String name) {
@@ -462,7 +489,7 @@ public final class GceEmulator implements AutoCloseable {
     String path = "projects/" + project + "/zones/" + zone + "/instances/" + name;
     Operation.Builder running = newOperation(project, zone, "delete", path);
     Operation done = running.clone().setStatus(Operation.Status.DONE).setProgress(100).build();
-    return Reply.json(register(null, running.build(), done));
+    return Reply.json(register(null, running.build(), done, null));
   }
 
   private Reply list(String project, String zone, Map<String, String> query) {
@@ -551,7 +578,7 @@ public final class GceEmulator implements AutoCloseable {
   private Optional<Instance> view(String project, String zone, String name, boolean runWorkload) {
     Vm vm = vms.get(name);
     if (vm == null || !vm.zone.equals(zone) || !vm.project.equals(project)) {
-      return Optional.empty();
+      return ghost(project, zone, name);
     }
     Optional<SimulatedResource> r = model.find(name);
     if (r.isEmpty()) {
@@ -589,6 +616,25 @@ public final class GceEmulator implements AutoCloseable {
       b.setStatusMessage("Instance was preempted.").setLastStopTimestamp(r.get().endsAt().toString());
     }
     return Optional.of(b.build());
+  }
+
+  private Optional<Instance> ghost(String project, String zone, String name) {
+    Ghost g = ghosts.get(name);
+    if (g == null || !g.zone().equals(zone) || !g.project().equals(project)) {
+      return Optional.empty();
+    }
+    if (!Instant.now().isBefore(g.until())) {
+      ghosts.remove(name, g);
+      return Optional.empty();
+    }
+    String zoneUrl = BASE + "projects/" + project + "/zones/" + zone;
+    return Optional.of(g.inserted().toBuilder()
+        .setKind("compute#instance")
+        .setZone(zoneUrl)
+        .setSelfLink(zoneUrl + "/instances/" + name)
+        .setMachineType(zoneUrl + "/machineTypes/" + GceGpuCatalog.lastSegment(g.inserted().getMachineType()))
+        .setStatus("PROVISIONING")
+        .build());
   }
 
   private void runOnce(Vm vm, SimulatedResource r) {
@@ -645,8 +691,8 @@ public final class GceEmulator implements AutoCloseable {
         .setSelfLink(zoneUrl + "/operations/" + name);
   }
 
-  private Operation register(String requestId, Operation running, Operation done) {
-    operations.put(running.getName(), new Op(running, done));
+  private Operation register(String requestId, Operation running, Operation done, Instant doneAt) {
+    operations.put(running.getName(), new Op(running, done, doneAt));
     if (requestId != null) {
       requestIds.put(requestId, running.getName());
     }
