@@ -111,8 +111,32 @@ final class GceErrors {
     return new ProviderException.Transient(providerId, zone, code, message, e);
   }
 
-  /** Maps the error of a DONE operation, which the client may have reported as a success. */
+  /**
+   * Whether a DONE operation failed: it has {@code error.errors[]} (the client reports such an
+   * operation as a success when it has no HTTP error status) or an HTTP error status.
+   */
+  static boolean failed(Operation op) {
+    return op.getStatus() == Operation.Status.DONE
+        && (op.getError().getErrorsCount() > 0 || op.getHttpErrorStatusCode() >= 400);
+  }
+
+  /** Maps the error of a {@link #failed} operation. */
   static ProviderException fromOperation(String providerId, String zone, Operation op) {
+    if (op.getError().getErrorsCount() == 0) {
+      int http = op.getHttpErrorStatusCode();
+      String code = "HTTP_" + http;
+      String message = op.getHttpErrorMessage();
+      if (http == 429) {
+        return new ProviderException.Throttled(providerId, zone, null, code, message, null);
+      }
+      if (http == 401 || http == 403) {
+        return new ProviderException.PermissionDenied(providerId, zone, http == 401, code, message, null);
+      }
+      if (http == 400 || http == 404 || http == 409) {
+        return new ProviderException.InvalidRequest(providerId, zone, code, message, null);
+      }
+      return new ProviderException.Transient(providerId, zone, code, message, null);
+    }
     Errors first = op.getError().getErrors(0);
     String code = first.getCode();
     String message = first.getMessage();

@@ -241,7 +241,7 @@ public final class GcpGpuProvider implements Provider {
       }
       throw e;
     }
-    if (op.getStatus() == Operation.Status.DONE && op.hasError()) {
+    if (GceErrors.failed(op)) {
       throw GceErrors.fromOperation(id, zone, op);
     }
     log.info("inserted instance {} ({}, spot={}) in {}, operation {}", name, type.machineType(), request.spot(), zone, op.getName());
@@ -430,7 +430,7 @@ public final class GcpGpuProvider implements Provider {
       if (op != null && op.getStatus() != Operation.Status.DONE) {
         return ResourceStatus.pending("insert operation " + opName + " is " + op.getStatus());
       }
-      if (op != null && op.hasError()) {
+      if (op != null && GceErrors.failed(op)) {
         throw GceErrors.fromOperation(id, zone, op);
       }
     }
@@ -489,7 +489,7 @@ public final class GcpGpuProvider implements Provider {
       log.info("instance {} in {} already gone", name, zone);
       return;
     }
-    if (op.getStatus() == Operation.Status.DONE && op.hasError()) {
+    if (GceErrors.failed(op)) {
       throw GceErrors.fromOperation(id, zone, op);
     }
     log.info("deleting instance {} in {}, operation {}", name, zone, op.getName());

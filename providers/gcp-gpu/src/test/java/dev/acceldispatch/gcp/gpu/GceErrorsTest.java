@@ -68,4 +68,28 @@ class GceErrorsTest {
 
     assertThat(e).isInstanceOf(ProviderException.InvalidRequest.class);
   }
+
+  @Test
+  void failed_doneWithErrorsButNoHttpStatus_isAFailure_whileCleanDoneIsNot() {
+    Operation withError = done("ZONE_RESOURCE_POOL_EXHAUSTED", "x");
+    Operation clean = Operation.newBuilder().setStatus(Operation.Status.DONE).build();
+    Operation running = withError.toBuilder().setStatus(Operation.Status.RUNNING).build();
+
+    assertThat(GceErrors.failed(withError)).isTrue();
+    assertThat(GceErrors.failed(clean)).isFalse();
+    assertThat(GceErrors.failed(running)).isFalse();
+  }
+
+  @Test
+  void fromOperation_onlyAnHttpErrorStatus_isMappedByThatStatus() {
+    Operation op = Operation.newBuilder().setStatus(Operation.Status.DONE)
+        .setHttpErrorStatusCode(503).setHttpErrorMessage("SERVICE UNAVAILABLE").build();
+
+    ProviderException e = GceErrors.fromOperation("gcp-gpu", "us-central1-a", op);
+
+    assertThat(GceErrors.failed(op)).isTrue();
+    assertThat(e).isInstanceOf(ProviderException.Transient.class);
+    assertThat(e.cloudCode()).isEqualTo("HTTP_503");
+    assertThat(e.cloudMessage()).isEqualTo("SERVICE UNAVAILABLE");
+  }
 }
