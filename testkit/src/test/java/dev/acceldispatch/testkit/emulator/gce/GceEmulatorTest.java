@@ -88,7 +88,7 @@ class GceEmulatorTest {
   @AfterEach
   void reset() {
     model.clearFaults().clearStockouts().clearQuotas();
-    emulator.stockoutHttpStatus(503).quotaErrorsInOperation(false).throttleWith429(false);
+    emulator.stockoutHttpStatus(503).quotaErrorsInOperation(false).throttleWith429(false).stockoutDelay(Duration.ZERO);
   }
 
   private static String name() {
@@ -307,5 +307,47 @@ class GceEmulatorTest {
     own.close();
 
     assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(threadName) && t.isAlive());
+  }
+
+  @Test
+  void insertAsync_quotaInOperation_failsTheFutureWith403FromTheOperation() {
+    emulator.quotaErrorsInOperation(true);
+    model.setQuota("us-central1", "PREEMPTIBLE_NVIDIA_T4_GPUS", 0);
+
+    assertThatThrownBy(() -> instances.insertAsync(insert(t4(name(), "exit 0"), UUID.randomUUID().toString())).get())
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(PermissionDeniedException.class);
+  }
+
+  @Test
+  void preemptedSpotInstanceWithDelete_disappears() {
+    Instance vm = t4(name(), "exit 0").toBuilder()
+        .setScheduling(Scheduling.newBuilder().setProvisioningModel("SPOT").setOnHostMaintenance("TERMINATE").setInstanceTerminationAction("DELETE"))
+        .build();
+    model.planWorkload(vm.getName(), Duration.ofMinutes(10), 0);
+    instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    model.preempt(vm.getName());
+
+    assertThatThrownBy(() -> instances.get(P, Z, vm.getName())).isInstanceOf(NotFoundException.class);
+    assertThat(model.find(vm.getName())).isEmpty();
+  }
+
+  @Test
+  void slowStockout_showsTheInstanceProvisioningUntilTheOperationFails() {
+    emulator.stockoutDelay(Duration.ofMillis(800));
+    model.stockout(Z, "nvidia-t4", Duration.ofHours(1));
+    Instance vm = t4(name(), "exit 0");
+
+    Operation op = instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+    String during = instances.get(P, Z, vm.getName()).getStatus();
+    Operation failed = Await.until("the failed operation", Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      Operation o = operations.get(P, Z, op.getName());
+      return o.getStatus() == Operation.Status.DONE ? o : null;
+    });
+
+    assertThat(during).isEqualTo("PROVISIONING");
+    assertThat(failed.getError().getErrors(0).getCode()).isEqualTo("ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS");
+    assertThatThrownBy(() -> instances.get(P, Z, vm.getName())).isInstanceOf(NotFoundException.class);
   }
 }
