@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -292,7 +293,7 @@ public final class GceEmulator implements AutoCloseable {
     return Optional.ofNullable(vm == null ? null : vm.inserted);
   }
 
-  /** Stops serving and ends its threads. */
+  /** Stops serving, ends its threads and deletes the sandbox directories of the scripts it ran. */
   @Override
   public void close() {
     if (server != null) {
@@ -303,6 +304,23 @@ public final class GceEmulator implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    List<ScriptSandbox.Result> runs = new ArrayList<>(finished.values());
+    vms.values().forEach(vm -> {
+      if (vm.result != null) {
+        runs.add(vm.result);
+      }
+    });
+    for (ScriptSandbox.Result r : runs) {
+      deleteTree(r.directory());
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: a temp directory left behind is harmless
     }
   }
 
