@@ -1,0 +1,353 @@
+package dev.acceldispatch.testkit.emulator.gce;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.api.client.http.HttpResponseException;
+import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.api.gax.longrunning.OperationTimedPollAlgorithm;
+import com.google.api.gax.retrying.RetrySettings;
+import com.google.api.gax.rpc.NotFoundException;
+import com.google.api.gax.rpc.PermissionDeniedException;
+import com.google.api.gax.rpc.UnavailableException;
+import com.google.cloud.compute.v1.AcceleratorConfig;
+import com.google.cloud.compute.v1.GetGuestAttributesInstanceRequest;
+import com.google.cloud.compute.v1.GuestAttributes;
+import com.google.cloud.compute.v1.InsertInstanceRequest;
+import com.google.cloud.compute.v1.Instance;
+import com.google.cloud.compute.v1.InstancesClient;
+import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.Items;
+import com.google.cloud.compute.v1.ListInstancesRequest;
+import com.google.cloud.compute.v1.Metadata;
+import com.google.cloud.compute.v1.Operation;
+import com.google.cloud.compute.v1.Scheduling;
+import com.google.cloud.compute.v1.WaitZoneOperationRequest;
+import com.google.cloud.compute.v1.ZoneOperationsClient;
+import com.google.cloud.compute.v1.ZoneOperationsSettings;
+import dev.acceldispatch.testkit.Await;
+import dev.acceldispatch.testkit.cloud.CloudModel;
+import dev.acceldispatch.testkit.cloud.Fault;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The emulator seen through the real {@code InstancesClient}: the wire shapes the client parses,
+ * the operation semantics (including the trap of a DONE operation with an error and no HTTP
+ * status), requestId dedupe, faults, guest attributes and listing.
+ */
+class GceEmulatorTest {
+  private static final String P = "p";
+  private static final String Z = "us-central1-a";
+  private static final AtomicInteger SEQ = new AtomicInteger();
+  private static CloudModel model;
+  private static GceEmulator emulator;
+  private static InstancesClient instances;
+  private static ZoneOperationsClient operations;
+
+  @BeforeAll
+  static void start() throws IOException {
+    model = CloudModel.create().setProvisioningTime(Duration.ofMillis(200)).setDefaultWorkload(Duration.ofMillis(300), 0);
+    emulator = new GceEmulator(model).start();
+    String ep = emulator.endpoint();
+    // Short LRO polling for the test; the SDK's polling logic itself is unchanged.
+    RetrySettings fastPolling = RetrySettings.newBuilder()
+        .setInitialRetryDelayDuration(Duration.ofMillis(20)).setRetryDelayMultiplier(1.5)
+        .setMaxRetryDelayDuration(Duration.ofMillis(200)).setTotalTimeoutDuration(Duration.ofSeconds(20))
+        .setInitialRpcTimeoutDuration(Duration.ZERO).setRpcTimeoutMultiplier(1.0).setMaxRpcTimeoutDuration(Duration.ZERO)
+        .build();
+    InstancesSettings.Builder s = InstancesSettings.newBuilder().setEndpoint(ep)
+        .setCredentialsProvider(NoCredentialsProvider.create())
+        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(ep).build());
+    s.insertOperationSettings().setPollingAlgorithm(OperationTimedPollAlgorithm.create(fastPolling));
+    instances = InstancesClient.create(s.build());
+    operations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder().setEndpoint(ep)
+        .setCredentialsProvider(NoCredentialsProvider.create())
+        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(ep).build()).build());
+  }
+
+  @AfterAll
+  static void stop() throws InterruptedException {
+    instances.close();
+    operations.close();
+    instances.awaitTermination(10, TimeUnit.SECONDS);
+    operations.awaitTermination(10, TimeUnit.SECONDS);
+    emulator.close();
+  }
+
+  @AfterEach
+  void reset() {
+    model.clearFaults().clearStockouts().clearQuotas();
+    emulator.stockoutHttpStatus(503).quotaErrorsInOperation(false).throttleWith429(false).stockoutDelay(Duration.ZERO);
+  }
+
+  private static String name() {
+    return "vm-" + SEQ.incrementAndGet() + "-" + Long.toString(System.nanoTime() % 100_000, 36);
+  }
+
+  private static Instance t4(String name, String script) {
+    return Instance.newBuilder()
+        .setName(name)
+        .setMachineType("zones/" + Z + "/machineTypes/n1-standard-4")
+        .addGuestAccelerators(AcceleratorConfig.newBuilder().setAcceleratorType("zones/" + Z + "/acceleratorTypes/nvidia-tesla-t4").setAcceleratorCount(1))
+        .setScheduling(Scheduling.newBuilder().setProvisioningModel("SPOT").setOnHostMaintenance("TERMINATE").setInstanceTerminationAction("STOP"))
+        .putLabels("fleet", "f1")
+        .setMetadata(Metadata.newBuilder()
+            .addItems(Items.newBuilder().setKey("startup-script").setValue(script))
+            .addItems(Items.newBuilder().setKey("enable-guest-attributes").setValue("TRUE")))
+        .build();
+  }
+
+  private static InsertInstanceRequest insert(Instance vm, String requestId) {
+    return InsertInstanceRequest.newBuilder().setProject(P).setZone(Z).setInstanceResource(vm).setRequestId(requestId).build();
+  }
+
+  @Test
+  void insertAsync_stockoutWithoutHttpStatus_returnsNormallyWithTheErrorInTheOperation() throws Exception {
+    emulator.stockoutHttpStatus(0);
+    model.stockout(Z, "nvidia-t4", Duration.ofHours(1));
+
+    Operation op = instances.insertAsync(insert(t4(name(), "exit 0"), UUID.randomUUID().toString())).get();
+
+    assertThat(op.getStatus()).isEqualTo(Operation.Status.DONE);
+    assertThat(op.hasError()).isTrue();
+    assertThat(op.getError().getErrors(0).getCode()).isEqualTo("ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS");
+    assertThat(op.getError().getErrors(0).getErrorDetailsList()).anySatisfy(d ->
+        assertThat(d.getErrorInfo().getMetadatasMap()).containsEntry("attachment", "nvidia-tesla-t4:1").containsEntry("zone", Z));
+  }
+
+  @Test
+  void insertAsync_stockoutWithHttpStatus503_failsTheFutureWithUnavailable() {
+    model.stockout(Z, "nvidia-t4", Duration.ofHours(1));
+
+    assertThatThrownBy(() -> instances.insertAsync(insert(t4(name(), "exit 0"), UUID.randomUUID().toString())).get())
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(UnavailableException.class);
+  }
+
+  @Test
+  void insert_quotaSynchronous_is403WithQuotaExceededBody() {
+    model.setQuota(CloudModel.GLOBAL, "GPUS_ALL_REGIONS", 0);
+
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(t4(name(), "exit 0"), UUID.randomUUID().toString())))
+        .isInstanceOf(PermissionDeniedException.class)
+        .rootCause().isInstanceOf(HttpResponseException.class)
+        .satisfies(e -> assertThat(((HttpResponseException) e).getContent())
+            .contains("\"reason\":\"quotaExceeded\"").contains("Quota 'GPUS_ALL_REGIONS' exceeded.  Limit: 0.0 globally."));
+  }
+
+  @Test
+  void insert_sameRequestIdTwice_returnsTheOriginalOperationAndAllocatesOnce() {
+    String id = UUID.randomUUID().toString();
+    Instance vm = t4(name(), "exit 0");
+    long before = model.allocations();
+
+    Operation first = instances.insertCallable().call(insert(vm, id));
+    Operation second = instances.insertCallable().call(insert(vm, id));
+
+    assertThat(second.getName()).isEqualTo(first.getName());
+    assertThat(model.allocations() - before).isEqualTo(1);
+  }
+
+  @Test
+  void insert_existingNameWithNewRequestId_is409AlreadyExists() {
+    Instance vm = t4(name(), "exit 0");
+    instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(vm, UUID.randomUUID().toString())))
+        .rootCause().isInstanceOf(HttpResponseException.class)
+        .satisfies(e -> {
+          assertThat(((HttpResponseException) e).getStatusCode()).isEqualTo(409);
+          assertThat(((HttpResponseException) e).getContent()).contains("alreadyExists");
+        });
+  }
+
+  @Test
+  void insert_invalidLabelOrZeroRequestId_is400() {
+    Instance badLabel = t4(name(), "exit 0").toBuilder().putLabels("Bad Key", "x").build();
+
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(badLabel, UUID.randomUUID().toString())))
+        .rootCause().hasMessageContaining("400").hasMessageContaining("resource.labels");
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(t4(name(), "exit 0"), new UUID(0, 0).toString())))
+        .rootCause().hasMessageContaining("zero UUID");
+  }
+
+  @Test
+  void insert_lostResponse_createsTheInstanceButAnswers503() {
+    model.injectFault("gce.insert", Fault.of(Fault.Kind.LOSE_RESPONSE), 1);
+    Instance vm = t4(name(), "exit 0");
+
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(vm, UUID.randomUUID().toString())))
+        .isInstanceOf(UnavailableException.class);
+    assertThat(instances.get(P, Z, vm.getName()).getName()).isEqualTo(vm.getName());
+  }
+
+  @Test
+  void throttledFault_is403RateLimitExceededWithRetryAfter() {
+    model.injectFault("gce.get", Fault.throttled(Duration.ofSeconds(3)), 1);
+
+    assertThatThrownBy(() -> instances.get(P, Z, "whatever"))
+        .isInstanceOf(PermissionDeniedException.class)
+        .rootCause().satisfies(e -> {
+          HttpResponseException h = (HttpResponseException) e;
+          assertThat(h.getContent()).contains("rateLimitExceeded");
+          assertThat(h.getHeaders().getFirstHeaderStringValue("Retry-After")).isEqualTo("3");
+        });
+  }
+
+  @Test
+  void workloadEnd_runsTheStartupScriptOnce_andServesWhatItPutInGuestAttributes() {
+    String script = "echo ran >> runs\nrc=5\ncurl -s -X PUT --data \"$rc\" -H 'Metadata-Flavor: Google' "
+        + GceEmulator.GUEST_ATTRIBUTES_URL + "acceldispatch/exit-code\n";
+    Instance vm = t4(name(), script);
+    instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    GuestAttributes ga = Await.until("the exit code", Duration.ofSeconds(20), Duration.ofMillis(50), () -> {
+      assertThat(instances.get(P, Z, vm.getName()).getStatus()).isIn("PROVISIONING", "STAGING", "RUNNING");
+      try {
+        return instances.getGuestAttributes(GetGuestAttributesInstanceRequest.newBuilder()
+            .setProject(P).setZone(Z).setInstance(vm.getName()).setVariableKey("acceldispatch/exit-code").build());
+      } catch (NotFoundException notYet) {
+        return null;
+      }
+    });
+    instances.get(P, Z, vm.getName());
+    GuestAttributes all = instances.getGuestAttributes(GetGuestAttributesInstanceRequest.newBuilder()
+        .setProject(P).setZone(Z).setInstance(vm.getName()).setQueryPath("acceldispatch/").build());
+
+    assertThat(ga.getVariableValue()).isEqualTo("5");
+    assertThat(all.getQueryValue().getItemsList()).singleElement().satisfies(i -> {
+      assertThat(i.getNamespace()).isEqualTo("acceldispatch");
+      assertThat(i.getKey()).isEqualTo("exit-code");
+    });
+    assertThat(emulator.observedWorkload(vm.getName()).orElseThrow().file("runs")).isEqualTo("ran\n");
+  }
+
+  @Test
+  void reporterWithoutMetadataFlavorHeader_isRefusedLikeTheRealMetadataServer() {
+    String script = "curl -s -X PUT --data 0 " + GceEmulator.GUEST_ATTRIBUTES_URL + "acceldispatch/exit-code\n";
+    Instance vm = t4(name(), script);
+    instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    var result = Await.until("the script run", Duration.ofSeconds(20), Duration.ofMillis(50), () -> {
+      instances.get(P, Z, vm.getName());
+      return emulator.observedWorkload(vm.getName()).orElse(null);
+    });
+
+    assertThat(result.exitCode()).isEqualTo(22);
+    assertThat(result.stderr()).contains("Metadata-Flavor");
+  }
+
+  @Test
+  void preemptedSpotInstanceWithStop_isTerminated() {
+    Instance vm = t4(name(), "exit 0");
+    model.planWorkload(vm.getName(), Duration.ofMinutes(10), 0);
+    instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    model.preempt(vm.getName());
+
+    assertThat(instances.get(P, Z, vm.getName()).getStatus()).isEqualTo("TERMINATED");
+  }
+
+  @Test
+  void list_withLabelFilterAndSmallPages_returnsOnlyMatchingInstances() {
+    String fleet = "fl" + SEQ.incrementAndGet();
+    for (int i = 0; i < 3; i++) {
+      instances.insertCallable().call(insert(t4(name(), "exit 0").toBuilder().putLabels("fleet", fleet).build(), UUID.randomUUID().toString()));
+    }
+    instances.insertCallable().call(insert(t4(name(), "exit 0"), UUID.randomUUID().toString()));
+
+    List<Instance> found = new java.util.ArrayList<>();
+    instances.list(ListInstancesRequest.newBuilder().setProject(P).setZone(Z)
+        .setFilter("labels.fleet = \"" + fleet + "\"").setMaxResults(2).build()).iterateAll().forEach(found::add);
+
+    assertThat(found).hasSize(3).allSatisfy(i -> assertThat(i.getLabelsMap()).containsEntry("fleet", fleet));
+    assertThat(model.calls("gce.list")).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void operationsWait_andDelete_areServed() {
+    Instance vm = t4(name(), "exit 0");
+    Operation op = instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    Operation waited = operations.wait(WaitZoneOperationRequest.newBuilder().setProject(P).setZone(Z).setOperation(op.getName()).build());
+    Operation deleted = instances.deleteCallable().call(
+        com.google.cloud.compute.v1.DeleteInstanceRequest.newBuilder().setProject(P).setZone(Z).setInstance(vm.getName()).build());
+
+    assertThat(waited.getStatus()).isEqualTo(Operation.Status.DONE);
+    assertThat(deleted.getOperationType()).isEqualTo("delete");
+    assertThatThrownBy(() -> instances.get(P, Z, vm.getName())).isInstanceOf(NotFoundException.class);
+    assertThat(model.find(vm.getName())).isEmpty();
+    assertThat(model.calls("gce.operations.get")).extracting(c -> c.details().get("method")).contains("POST");
+  }
+
+  @Test
+  void close_afterServing_leavesNoEmulatorThreadRunning() throws IOException, InterruptedException {
+    GceEmulator own = new GceEmulator(CloudModel.create()).start();
+    String ep = own.endpoint();
+    try (InstancesClient client = InstancesClient.create(InstancesSettings.newBuilder().setEndpoint(ep)
+        .setCredentialsProvider(NoCredentialsProvider.create())
+        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(ep).build()).build())) {
+      assertThatThrownBy(() -> client.get(P, Z, "missing")).isInstanceOf(NotFoundException.class);
+      client.shutdown();
+      client.awaitTermination(10, TimeUnit.SECONDS);
+    }
+    String threadName = "gce-emulator-" + own.port();
+
+    own.close();
+
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(threadName) && t.isAlive());
+  }
+
+  @Test
+  void insertAsync_quotaInOperation_failsTheFutureWith403FromTheOperation() {
+    emulator.quotaErrorsInOperation(true);
+    model.setQuota("us-central1", "PREEMPTIBLE_NVIDIA_T4_GPUS", 0);
+
+    assertThatThrownBy(() -> instances.insertAsync(insert(t4(name(), "exit 0"), UUID.randomUUID().toString())).get())
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(PermissionDeniedException.class);
+  }
+
+  @Test
+  void preemptedSpotInstanceWithDelete_disappears() {
+    Instance vm = t4(name(), "exit 0").toBuilder()
+        .setScheduling(Scheduling.newBuilder().setProvisioningModel("SPOT").setOnHostMaintenance("TERMINATE").setInstanceTerminationAction("DELETE"))
+        .build();
+    model.planWorkload(vm.getName(), Duration.ofMinutes(10), 0);
+    instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+
+    model.preempt(vm.getName());
+
+    assertThatThrownBy(() -> instances.get(P, Z, vm.getName())).isInstanceOf(NotFoundException.class);
+    assertThat(model.find(vm.getName())).isEmpty();
+  }
+
+  @Test
+  void slowStockout_showsTheInstanceProvisioningUntilTheOperationFails() {
+    emulator.stockoutDelay(Duration.ofMillis(800));
+    model.stockout(Z, "nvidia-t4", Duration.ofHours(1));
+    Instance vm = t4(name(), "exit 0");
+
+    Operation op = instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+    String during = instances.get(P, Z, vm.getName()).getStatus();
+    Operation failed = Await.until("the failed operation", Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      Operation o = operations.get(P, Z, op.getName());
+      return o.getStatus() == Operation.Status.DONE ? o : null;
+    });
+
+    assertThat(during).isEqualTo("PROVISIONING");
+    assertThat(failed.getError().getErrors(0).getCode()).isEqualTo("ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS");
+    assertThatThrownBy(() -> instances.get(P, Z, vm.getName())).isInstanceOf(NotFoundException.class);
+  }
+}
