@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -45,12 +47,19 @@ final class AttemptStore {
   private final Path stateDir;
   private final Path root;
   private final Path lockFile;
-  private final ReentrantLock jvmLock = new ReentrantLock();
+  /**
+   * One lock per state directory per JVM: a file lock is held by the whole JVM, so two providers
+   * of one JVM on the same directory must also exclude each other here.
+   */
+  private static final ConcurrentMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+
+  private final ReentrantLock jvmLock;
 
   AttemptStore(Path stateDir) {
     this.stateDir = stateDir;
     this.root = stateDir.resolve("attempts");
     this.lockFile = stateDir.resolve("allocation.lock");
+    this.jvmLock = JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
     try {
       createPrivateDirectories(root);
     } catch (IOException e) {
@@ -156,8 +165,9 @@ final class AttemptStore {
   }
 
   /**
-   * The exit code the attempt's script reported, if it did. An empty or unreadable file counts as
-   * not yet reported (the script replaces it atomically, so this is only ever a foreign file).
+   * The exit code the attempt's script reported, if it did. An empty file counts as not yet
+   * reported: the script creates it and then writes it, just before it exits, so a reader that
+   * finds it empty and then the script gone reads it again and finds the code.
    */
   OptionalInt exitCode(String name) {
     Path f = folder(name).resolve(EXIT_FILE);

@@ -141,7 +141,7 @@ public final class LocalProvider implements Provider {
     this.grace = b.terminationGrace;
     this.helperTimeout = b.helperTimeout;
     this.baseEnv = baseEnvironment(b);
-    this.setsid = Commands.findExecutable("setsid", baseEnv.get("PATH"));
+    this.setsid = Commands.findExecutable("setsid", baseEnv.get("PATH") + File.pathSeparator + FALLBACK_PATH);
     try {
       AttemptStore.createPrivateDirectories(logDir);
     } catch (IOException e) {
@@ -325,12 +325,12 @@ public final class LocalProvider implements Provider {
     if (!engineEnv.isEmpty()) {
       plain = plain.withEngineEnv(engineEnv);
     }
+    // Shell built-ins only, so the report works whatever PATH the job ends up with.
     String stateExit = StartupScript.quote(dir.resolve(AttemptStore.EXIT_FILE).toString());
-    String tmpExit = StartupScript.quote(dir.resolve(AttemptStore.EXIT_FILE + ".tmp").toString());
     String logExit = StartupScript.quote(logs.resolve(AttemptStore.EXIT_FILE).toString());
     StartupScript.Builder s = StartupScript.forWorkload(plain)
         .exitReporter("printf '%s\\n' \"$rc\" > " + logExit + "\n"
-            + "printf '%s\\n' \"$rc\" > " + tmpExit + " && mv -f " + tmpExit + " " + stateExit + "\n"
+            + "printf '%s\\n' \"$rc\" > " + stateExit + "\n"
             + "exit \"$rc\"");
     if (rt != null) {
       List<String> args = new ArrayList<>(rt.runArgs(containerName, devices, labels));

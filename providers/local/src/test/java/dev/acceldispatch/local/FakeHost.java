@@ -72,6 +72,11 @@ final class FakeHost {
             + "cat <<'EOF'\n" + lines + "EOF\n");
   }
 
+  /** A fake {@code nvidia-smi} printing {@code csv} as is (and exiting {@code exitCode}). */
+  Path nvidiaSmiPrinting(String fileName, String csv, int exitCode) {
+    return script(fileName, "cat <<'EOF'\n" + csv + "EOF\nexit " + exitCode + "\n");
+  }
+
   /**
    * A fake container runtime named {@code fileName}: {@code info} fails when the file {@code
    * broken} exists in the records folder; {@code rm} is recorded; {@code run} records its argv
