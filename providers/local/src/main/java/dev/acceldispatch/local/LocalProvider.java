@@ -109,6 +109,8 @@ public final class LocalProvider implements Provider {
   static final List<String> DEFAULT_PASSED_ENV =
       List.of("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SHELL",
           "DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT", "CONTAINER_HOST", "XDG_RUNTIME_DIR");
+  /** Linux's limit on one argument (MAX_ARG_STRLEN, 128 KiB), less the terminating NUL. */
+  static final int MAX_SCRIPT_BYTES = 128 * 1024 - 1;
   static final String STDOUT_FILE = "stdout.log";
   static final String STDERR_FILE = "stderr.log";
   private static final String FALLBACK_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -196,6 +198,13 @@ public final class LocalProvider implements Provider {
   public ProvisionedResource provision(ProvisionRequest request) {
     Objects.requireNonNull(request, "request");
     Offer offer = ourOffer(request.offer());
+    Workload w = request.workload();
+    if (w.kind() == Workload.Kind.SCRIPT
+        && StartupScript.quote(w.script()).getBytes(StandardCharsets.UTF_8).length > MAX_SCRIPT_BYTES) {
+      throw new ProviderException.InvalidRequest(id, zone, "SCRIPT_TOO_LONG", "workload.script is "
+          + w.script().length() + " characters; /bin/sh -c takes at most " + MAX_SCRIPT_BYTES
+          + " bytes here: put it in a file and run that", null);
+    }
     ContainerRuntime rt = request.workload().kind() == Workload.Kind.CONTAINER ? requireRuntime() : null;
     return store.locked(() -> provisionLocked(request, offer, rt));
   }
@@ -204,8 +213,14 @@ public final class LocalProvider implements Provider {
     String name = request.resourceName();
     Optional<AttemptRecord> existing = store.read(name);
     if (existing.isPresent()) {
-      log.info("adopting local attempt {} (pid {})", name, existing.get().pid());
-      return resource(existing.get());
+      AttemptRecord r = existing.get();
+      if (!r.fleet().equals(request.fleetId()) || !r.job().equals(request.jobId()) || r.attempt() != request.attempt()) {
+        // Adopting is for the same attempt coming back; another fleet's process is not ours to take.
+        throw new ProviderException.InvalidRequest(id, zone, "NAME_IN_USE", "resource name " + name
+            + " is in use by fleet " + r.fleet() + ", job " + r.job() + ", attempt " + r.attempt(), null);
+      }
+      log.info("adopting local attempt {} (pid {})", name, r.pid());
+      return resource(r);
     }
     try {
       if (store.exists(name)) {

@@ -30,7 +30,7 @@ final class ProcessTree {
   static final String MARKER_VARIABLE = "ACCEL_DISPATCH_LOCAL_TOKEN";
 
   private static final Path PROC = Path.of("/proc");
-  private static final Duration POLL = Duration.ofMillis(50);
+  private static final Duration POLL = Duration.ofMillis(100);
   private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
 
   private final boolean procfs = Files.isRegularFile(PROC.resolve("self").resolve("stat"));

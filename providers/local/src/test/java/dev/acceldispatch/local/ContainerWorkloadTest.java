@@ -192,4 +192,14 @@ class ContainerWorkloadTest {
     assertThat(awaitEnd(run(FakeHost.request("ctr", FakeHost.offer(provider, "cpu"), Workload.script("exit 0").build()))).phase())
         .isEqualTo(ResourceStatus.Phase.SUCCEEDED);
   }
+
+  @Test
+  void provision_runtimeInfoHangs_isRefusedAfterTheHelperTimeout() {
+    Path hung = host.script("docker-hung", "exec sleep 60\n");
+    provider(host.builder().containerRuntime(hung).helperTimeout(Duration.ofMillis(500)));
+    assertThatThrownBy(() -> provider.provision(
+            FakeHost.request("ctr", FakeHost.offer(provider, "cpu"), Workload.container("img:1").build())))
+        .isInstanceOfSatisfying(ProviderException.InvalidRequest.class,
+            e -> assertThat(e.cloudMessage()).contains("did not answer within"));
+  }
 }

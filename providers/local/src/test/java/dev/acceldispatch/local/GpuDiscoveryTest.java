@@ -107,4 +107,15 @@ class GpuDiscoveryTest {
         .environment("PATH", dir + ":" + System.getenv("PATH")).build();
     assertThat(p.gpus()).extracting(g -> g.type().id()).containsExactly("nvidia-t4", "nvidia-t4");
   }
+
+  @Test
+  void build_nvidiaSmiHangs_givesUpAtTheHelperTimeoutAndOffersCpuOnly() {
+    FakeHost host = new FakeHost(tmp);
+    Path hung = host.script("nvidia-smi-hung", "sleep 60 & echo $! > " + FakeHost.quote(host.records.resolve("hung.pid")) + "\nwait\n");
+    long started = System.nanoTime();
+    LocalProvider p = host.builder().nvidiaSmi(hung.toString()).helperTimeout(java.time.Duration.ofMillis(500)).build();
+    assertThat(java.time.Duration.ofNanos(System.nanoTime() - started)).isLessThan(java.time.Duration.ofSeconds(10));
+    assertThat(p.gpus()).isEmpty();
+    assertThat(p.offers()).extracting(o -> o.machineType()).containsExactly("cpu");
+  }
 }

@@ -241,4 +241,32 @@ class ProcessLifecycleTest {
       p.release(r);
     }
   }
+
+  @Test
+  void provision_sameNameForAnotherFleet_isRefusedNotAdopted() {
+    ProvisionedResource mine = run("sleep 30");
+    dev.acceldispatch.spi.ProvisionRequest theirs = new dev.acceldispatch.spi.ProvisionRequest(mine.name(),
+        "other-fleet", "other-job", 1, FakeHost.offer(provider, "cpu"), false, Workload.script("exit 0").build(),
+        java.util.Map.of(), null);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> provider.provision(theirs))
+        .isInstanceOfSatisfying(dev.acceldispatch.spi.ProviderException.InvalidRequest.class,
+            e -> assertThat(e.cloudCode()).isEqualTo("NAME_IN_USE"));
+    assertThat(provider.status(mine).phase()).isEqualTo(ResourceStatus.Phase.RUNNING);
+  }
+
+  @Test
+  void provision_scriptLongerThanOneShellArgument_isRefusedBeforeAnythingStarts() {
+    Workload huge = Workload.script("# " + "x".repeat(LocalProvider.MAX_SCRIPT_BYTES) + "\nexit 0").build();
+    dev.acceldispatch.spi.ProvisionRequest req = FakeHost.request("life", FakeHost.offer(provider, "cpu"), huge);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> provider.provision(req))
+        .isInstanceOfSatisfying(dev.acceldispatch.spi.ProviderException.InvalidRequest.class,
+            e -> assertThat(e.cloudCode()).isEqualTo("SCRIPT_TOO_LONG"));
+    assertThat(provider.listOwned("life")).isEmpty();
+  }
+
+  @Test
+  void provision_scriptJustUnderTheLimit_runs() {
+    String script = "exit 0\n#" + "x".repeat(100_000);
+    assertThat(awaitEnd(run(script)).phase()).isEqualTo(ResourceStatus.Phase.SUCCEEDED);
+  }
 }
