@@ -224,7 +224,7 @@ public final class LocalProvider implements Provider {
     }
     try {
       if (store.exists(name)) {
-        // A provision that died half way (no record was written): nothing of it can be running.
+        // A provision that died before its first record was written; it started no process.
         store.delete(name);
       }
       List<Integer> devices = allocate(offer);
@@ -268,6 +268,7 @@ public final class LocalProvider implements Provider {
     AttemptStore.createPrivateDirectories(dir);
     Path logs = logDir.resolve(name);
     Files.createDirectories(logs);
+    Files.deleteIfExists(logs.resolve(AttemptStore.EXIT_FILE));
     Map<String, String> labels = LocalLabels.of(request);
     String containerName = rt == null ? "" : "accel-dispatch-" + name;
     Path script = dir.resolve(AttemptStore.SCRIPT_FILE);
@@ -292,6 +293,12 @@ public final class LocalProvider implements Provider {
     // Secrets reach the process environment only; the script exports nothing for them.
     request.workload().secretEnv().forEach((k, v) -> env.put(k, v.reveal()));
 
+    // Recorded before the start, without a pid: should this JVM die before the pid is recorded, the
+    // token still finds the processes (ProcessTree), so they are never out of reach.
+    AttemptRecord before = new AttemptRecord(name, request.fleetId(), request.jobId(), request.attempt(),
+        offer.machineType(), devices, request.workload().kind(), containerName,
+        rt == null ? "" : rt.executable().toString(), 0, 0, 0, token, Instant.now(), logs, labels);
+    store.write(before);
     Process p;
     try {
       p = pb.start();
@@ -300,10 +307,9 @@ public final class LocalProvider implements Provider {
       throw e;
     }
     long startMillis = p.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
-    AttemptRecord r = new AttemptRecord(name, request.fleetId(), request.jobId(), request.attempt(),
-        offer.machineType(), devices, request.workload().kind(), containerName,
-        rt == null ? "" : rt.executable().toString(), p.pid(), setsid.isPresent() ? p.pid() : 0, startMillis,
-        token, Instant.now(), logs, labels);
+    AttemptRecord r = new AttemptRecord(name, before.fleet(), before.job(), before.attempt(), before.machineType(),
+        devices, before.kind(), containerName, before.runtime(), p.pid(), setsid.isPresent() ? p.pid() : 0,
+        startMillis, token, before.created(), logs, labels);
     try {
       store.write(r);
     } catch (IOException e) {
@@ -370,8 +376,8 @@ public final class LocalProvider implements Provider {
     AttemptRecord r = rec.get();
     Map<String, String> attrs = statusAttributes(r);
     OptionalInt code = store.exitCode(name);
-    if (code.isEmpty() && processes.isShellAlive(r)) {
-      return ResourceStatus.running("pid " + r.pid() + " running" + onDevices(r)).withAttributes(attrs);
+    if (code.isEmpty() && (processes.isShellAlive(r) || (r.pid() <= 0 && !processes.members(r).isEmpty()))) {
+      return ResourceStatus.running(shellName(r) + " running" + onDevices(r)).withAttributes(attrs);
     }
     if (code.isEmpty()) {
       // The script writes its exit code before it exits, so read again after seeing it gone.
@@ -380,7 +386,7 @@ public final class LocalProvider implements Provider {
     if (code.isPresent()) {
       return ResourceStatus.exited(code.getAsInt(), "exited with code " + code.getAsInt()).withAttributes(attrs);
     }
-    return ResourceStatus.preempted("pid " + r.pid() + " ended without reporting an exit code"
+    return ResourceStatus.preempted(shellName(r) + " ended without reporting an exit code"
         + " (killed from outside the provider, or the host restarted)").withAttributes(attrs);
   }
 
@@ -486,6 +492,10 @@ public final class LocalProvider implements Provider {
 
   private static String devicesText(AttemptRecord r) {
     return r.devices().stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  private static String shellName(AttemptRecord r) {
+    return r.pid() > 0 ? "pid " + r.pid() : "process (pid not recorded)";
   }
 
   private static String onDevices(AttemptRecord r) {

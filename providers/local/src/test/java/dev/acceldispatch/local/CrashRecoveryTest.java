@@ -186,4 +186,26 @@ class CrashRecoveryTest {
     }
     assertThat(tmp.getParent().resolve("etc")).doesNotExist();
   }
+
+  @Test
+  void restartedProvider_crashBeforeThePidWasRecorded_stillFindsAndEndsTheProcessByItsMarker() throws IOException {
+    LocalProvider p = start();
+    String token = UUID.randomUUID().toString();
+    AttemptRecord unrecordedPid = new AttemptRecord("ad-no-pid-a1", "crash", "no-pid", 1, "nvidia-l4-x1",
+        List.of(0), Workload.Kind.SCRIPT, "", "", 0, 0, 0, token, Instant.now(), host.logs.resolve("ad-no-pid-a1"),
+        Map.of());
+    Files.createDirectories(p.store().folder(unrecordedPid.name()));
+    p.store().write(unrecordedPid);
+    ProcessBuilder pb = new ProcessBuilder("sleep", "60").redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.environment().put(ProcessTree.MARKER_VARIABLE, token);
+    Process orphan = pb.start();
+    strangers.add(orphan);
+    ProvisionedResource r = ProvisionedResource.of("local", unrecordedPid.name(), p.zone());
+
+    assertThat(p.status(r).phase()).isEqualTo(ResourceStatus.Phase.RUNNING);
+    p.release(r);
+
+    assertThat(processes.isLive(orphan.pid())).isFalse();
+    assertThat(p.status(r).phase()).isEqualTo(ResourceStatus.Phase.GONE);
+  }
 }
