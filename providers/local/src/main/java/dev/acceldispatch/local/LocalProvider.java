@@ -367,11 +367,9 @@ public final class LocalProvider implements Provider {
   @Override
   public ResourceStatus status(ProvisionedResource resource) {
     String name = resource.name();
-    Optional<AttemptRecord> rec = store.read(name);
+    Optional<AttemptRecord> rec = settledRecord(name);
     if (rec.isEmpty()) {
-      return store.exists(name)
-          ? ResourceStatus.pending("starting")
-          : ResourceStatus.gone("no local attempt named " + name);
+      return ResourceStatus.gone("no local attempt named " + name);
     }
     AttemptRecord r = rec.get();
     Map<String, String> attrs = statusAttributes(r);
@@ -396,7 +394,7 @@ public final class LocalProvider implements Provider {
     if (!AttemptStore.validName(name)) {
       return;
     }
-    Optional<AttemptRecord> rec = store.read(name);
+    Optional<AttemptRecord> rec = settledRecord(name);
     if (rec.isEmpty()) {
       // Only a folder a provision left half made, if any; the lock waits for one in progress.
       store.locked(() -> {
@@ -427,6 +425,21 @@ public final class LocalProvider implements Provider {
     }
     deleteQuietly(name);
     log.info("released local attempt {} (pid {}, devices {})", name, r.pid(), r.devices());
+  }
+
+  /**
+   * The record of {@code name}, never one caught half way through a provision: a provision holds
+   * the lock from creating the folder until the pid is recorded, so when the folder has no record
+   * yet, or a record without a pid, this reads it again under the lock. What it then finds is the
+   * leftover of a crash (an empty folder counts as nothing; a record without a pid is found by
+   * its marker).
+   */
+  private Optional<AttemptRecord> settledRecord(String name) {
+    Optional<AttemptRecord> rec = store.read(name);
+    if (rec.isEmpty() ? store.exists(name) : rec.get().pid() <= 0) {
+      rec = store.locked(() -> store.read(name));
+    }
+    return rec;
   }
 
   private boolean removeContainer(AttemptRecord r) {

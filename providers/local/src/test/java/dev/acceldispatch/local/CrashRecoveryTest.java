@@ -156,12 +156,12 @@ class CrashRecoveryTest {
   }
 
   @Test
-  void provision_folderLeftHalfMadeByACrash_startsAfreshAndReleaseClearsIt() throws IOException {
+  void provision_folderLeftHalfMadeByACrash_isGoneThenStartsAfreshAndReleaseClearsIt() throws IOException {
     LocalProvider p = start();
     ProvisionRequest req = request(p, "exit 0");
     Files.createDirectories(p.store().folder(req.resourceName()));
     ProvisionedResource halfMade = ProvisionedResource.of("local", req.resourceName(), p.zone());
-    assertThat(p.status(halfMade).phase()).isEqualTo(ResourceStatus.Phase.PENDING);
+    assertThat(p.status(halfMade).phase()).isEqualTo(ResourceStatus.Phase.GONE);
     assertThat(p.listOwned("crash")).isEmpty();
 
     ProvisionedResource r = p.provision(req);
