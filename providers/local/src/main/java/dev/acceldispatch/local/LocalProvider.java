@@ -197,6 +197,10 @@ public final class LocalProvider implements Provider {
   @Override
   public ProvisionedResource provision(ProvisionRequest request) {
     Objects.requireNonNull(request, "request");
+    return guarded(() -> provisionUnguarded(request));
+  }
+
+  private ProvisionedResource provisionUnguarded(ProvisionRequest request) {
     Offer offer = ourOffer(request.offer());
     Workload w = request.workload();
     if (w.kind() == Workload.Kind.SCRIPT
@@ -366,6 +370,10 @@ public final class LocalProvider implements Provider {
 
   @Override
   public ResourceStatus status(ProvisionedResource resource) {
+    return guarded(() -> statusUnguarded(resource));
+  }
+
+  private ResourceStatus statusUnguarded(ProvisionedResource resource) {
     String name = resource.name();
     Optional<AttemptRecord> rec = settledRecord(name);
     if (rec.isEmpty()) {
@@ -390,6 +398,13 @@ public final class LocalProvider implements Provider {
 
   @Override
   public void release(ProvisionedResource resource) {
+    guarded(() -> {
+      releaseUnguarded(resource);
+      return null;
+    });
+  }
+
+  private void releaseUnguarded(ProvisionedResource resource) {
     String name = resource.name();
     if (!AttemptStore.validName(name)) {
       return;
@@ -464,7 +479,16 @@ public final class LocalProvider implements Provider {
 
   @Override
   public List<ProvisionedResource> listOwned(String fleetId) {
-    return store.all().stream().filter(r -> r.fleet().equals(fleetId)).map(this::resource).toList();
+    return guarded(() -> store.all().stream().filter(r -> r.fleet().equals(fleetId)).map(this::resource).toList());
+  }
+
+  /** Runs a call, reporting a file system failure as the transient failure it most likely is. */
+  private <T> T guarded(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (UncheckedIOException e) {
+      throw new ProviderException.Transient(id, zone, "IO_ERROR", String.valueOf(e.getMessage()), e);
+    }
   }
 
   @Override

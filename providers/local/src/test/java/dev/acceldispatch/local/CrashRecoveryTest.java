@@ -208,4 +208,19 @@ class CrashRecoveryTest {
     assertThat(processes.isLive(orphan.pid())).isFalse();
     assertThat(p.status(r).phase()).isEqualTo(ResourceStatus.Phase.GONE);
   }
+
+  @Test
+  void listOwnedAndProvision_stateDirectoryBroken_failTransientlyNeverSilently() throws IOException {
+    LocalProvider p = start();
+    Path attempts = host.state.resolve("attempts");
+    Files.delete(attempts);
+    Files.writeString(attempts, "not a directory");
+
+    assertThatThrownBy(() -> p.listOwned("crash"))
+        .isInstanceOfSatisfying(ProviderException.Transient.class, e -> assertThat(e.cloudCode()).isEqualTo("IO_ERROR"));
+    assertThatThrownBy(() -> p.provision(request(p, "exit 0")))
+        .isInstanceOf(ProviderException.Transient.class);
+    Files.delete(attempts);
+    Files.createDirectory(attempts);
+  }
 }
