@@ -59,12 +59,14 @@ final class AttemptStore {
     this.stateDir = stateDir;
     this.root = stateDir.resolve("attempts");
     this.lockFile = stateDir.resolve("allocation.lock");
-    this.jvmLock = JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
+    Path real;
     try {
       createPrivateDirectories(root);
+      real = stateDir.toRealPath();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create state directory " + root, e);
     }
+    this.jvmLock = JVM_LOCKS.computeIfAbsent(real, k -> new ReentrantLock());
   }
 
   /** Creates {@code dir} and its parents, readable by this user only where the OS supports it. */

@@ -30,7 +30,8 @@ final class ProcessTree {
   static final String MARKER_VARIABLE = "ACCEL_DISPATCH_LOCAL_TOKEN";
 
   private static final Path PROC = Path.of("/proc");
-  private static final Duration POLL = Duration.ofMillis(100);
+  /** Polls start fast (most processes end at once on SIGTERM) and slow down to this. */
+  private static final long MAX_POLL_MILLIS = 100;
   private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
 
   private final boolean procfs = Files.isRegularFile(PROC.resolve("self").resolve("stat"));
@@ -127,6 +128,7 @@ final class ProcessTree {
   boolean terminate(AttemptRecord r, Duration grace, Runnable beforeKill) throws InterruptedException {
     Set<Long> termed = new HashSet<>();
     long deadline = System.nanoTime() + grace.toNanos();
+    long poll = 5;
     while (true) {
       Set<Long> pids = members(r);
       if (pids.isEmpty()) {
@@ -140,7 +142,8 @@ final class ProcessTree {
       if (System.nanoTime() - deadline >= 0) {
         break;
       }
-      Thread.sleep(POLL.toMillis());
+      Thread.sleep(Math.min(poll, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+      poll = Math.min(poll * 2, MAX_POLL_MILLIS);
     }
     beforeKill.run();
     long killDeadline = System.nanoTime() + KILL_PATIENCE.toNanos();
@@ -155,7 +158,7 @@ final class ProcessTree {
       if (System.nanoTime() - killDeadline >= 0) {
         return false;
       }
-      Thread.sleep(POLL.toMillis());
+      Thread.sleep(MAX_POLL_MILLIS / 2);
     }
   }
 
