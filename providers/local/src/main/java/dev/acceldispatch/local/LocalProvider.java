@@ -414,7 +414,7 @@ public final class LocalProvider implements Provider {
       // Only a folder a provision left half made, if any; the lock waits for one in progress.
       store.locked(() -> {
         if (store.read(name).isEmpty()) {
-          deleteQuietly(name);
+          deleteState(name);
         }
         return null;
       });
@@ -438,7 +438,7 @@ public final class LocalProvider implements Provider {
       throw new ProviderException.Transient(id, zone, "CONTAINER_NOT_REMOVED",
           "could not remove container " + r.containerName() + " with " + r.runtime(), null);
     }
-    deleteQuietly(name);
+    deleteState(name);
     log.info("released local attempt {} (pid {}, devices {})", name, r.pid(), r.devices());
   }
 
@@ -469,7 +469,7 @@ public final class LocalProvider implements Provider {
     }
   }
 
-  private void deleteQuietly(String name) {
+  private void deleteState(String name) {
     try {
       store.delete(name);
     } catch (IOException e) {
