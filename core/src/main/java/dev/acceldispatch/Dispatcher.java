@@ -97,6 +97,7 @@ public interface Dispatcher extends AutoCloseable {
     private double defaultSpotPreemptionsPerHour = 0.05;
     private Duration checkpointRestartOverhead = Duration.ofMinutes(5);
     private Duration pendingTimeout = Duration.ofMinutes(15);
+    private Duration leaseDuration = Duration.ofSeconds(60);
 
     private Builder() {}
 
@@ -257,6 +258,16 @@ public interface Dispatcher extends AutoCloseable {
     }
 
     /**
+     * With a store shared by several dispatchers: how long a job's lease lasts without a
+     * heartbeat (renewed every third of it). A dispatcher that dies loses its jobs to the others
+     * this long after its last heartbeat. Default 60 s.
+     */
+    public Builder leaseDuration(Duration d) {
+      this.leaseDuration = positive("leaseDuration", d);
+      return this;
+    }
+
+    /**
      * Builds and starts the dispatcher: it recovers unfinished jobs from the store and runs the
      * orphan reconciler once.
      *
@@ -271,7 +282,7 @@ public interface Dispatcher extends AutoCloseable {
               List.copyOf(providers), Map.copyOf(limits), Map.copyOf(tenants), List.copyOf(listeners),
               store, scheduler, providerExecutor, placementPolicy, fleetId, maxQueuedJobs, capacityBlock,
               quotaBlock, preemptionPenalty, pollInitial, pollMax, reconcileInterval, releaseRetryInterval,
-              shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead, pendingTimeout));
+              shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead, pendingTimeout, leaseDuration));
     }
 
     private static Duration positive(String field, Duration d) {

@@ -87,12 +87,14 @@ public final class DispatchEngine implements Dispatcher {
   private final AtomicInteger unfinished = new AtomicInteger();
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final String instanceId;
   private boolean passScheduled;
   private Instant wakeUpAt;
   private TaskScheduler.Cancellable wakeUp;
 
   private DispatchEngine(EngineConfig cfg) {
     this.cfg = cfg;
+    this.instanceId = cfg.fleetId() + "-" + newJobId().substring(1, 9);
     if (cfg.scheduler() == null) {
       ownedScheduler = new SystemTaskScheduler("accel-dispatch-" + cfg.fleetId());
       scheduler = ownedScheduler;
@@ -179,7 +181,11 @@ public final class DispatchEngine implements Dispatcher {
       job = new JobRun(this, id, spec, JobState.QUEUED, now, sequence.incrementAndGet());
       job.message = "queued";
       try {
-        store.insert(job.toRecord(now));
+        if (store.supportsLeases()) {
+          store.insertLeased(job.toRecord(now), instanceId, now.plus(cfg.leaseDuration()));
+        } else {
+          store.insert(job.toRecord(now));
+        }
         break;
       } catch (IllegalStateException duplicateId) {
         // a random id collided with a stored job: draw another
@@ -200,7 +206,7 @@ public final class DispatchEngine implements Dispatcher {
     if (live != null) {
       return Optional.of(live);
     }
-    return store.find(jobId).map(StoredJobHandle::new);
+    return store.find(jobId).map(r -> new StoredJobHandle(r.id()));
   }
 
   @Override
@@ -266,6 +272,20 @@ public final class DispatchEngine implements Dispatcher {
       return;
     }
     List<CompletableFuture<JobResult>> waiting = new ArrayList<>();
+    if (store.supportsLeases()) {
+      // Hand the jobs over at once rather than after the lease runs out.
+      post(() -> {
+        for (JobRun j : new ArrayList<>(jobs.values())) {
+          if (!j.state().isTerminal()) {
+            try {
+              store.releaseLease(instanceId, j.id);
+            } catch (RuntimeException e) {
+              log.warn("closing: could not give back the lease of {}; it expires on its own", j.id, e);
+            }
+          }
+        }
+      });
+    }
     if (!store.isDurable()) {
       for (JobRun j : jobs.values()) {
         waiting.add(j.resultFuture());
@@ -775,6 +795,9 @@ public final class DispatchEngine implements Dispatcher {
     }
     setState(job, state, message);
     unfinished.decrementAndGet();
+    if (store.supportsLeases()) {
+      store.releaseLease(instanceId, job.id);
+    }
     withMdc(job, null, () -> log.info("job {} '{}' {}: {}", job.id, job.spec.name(), state, message));
     maybeComplete(job);
     requestPass();
@@ -877,8 +900,9 @@ public final class DispatchEngine implements Dispatcher {
         }
       }
     }
-    if (store.isDurable()) {
-      // Other dispatchers on the same store own their jobs' resources too.
+    if (store.isDurable() || store.supportsLeases()) {
+      // Other dispatchers on the same store, and jobs not yet recovered or leased here, own
+      // resources too: only what no unfinished job in the store names is an orphan.
       for (JobRecord r : store.unfinished()) {
         for (Attempt a : r.attempts()) {
           if (a.isLive()) {
@@ -890,50 +914,112 @@ public final class DispatchEngine implements Dispatcher {
     return names;
   }
 
-  /** Picks up unfinished jobs a previous dispatcher left in a durable store. */
+  /**
+   * Picks up unfinished jobs a previous dispatcher left in a durable store. A store shared by
+   * several dispatchers hands them out by lease instead, in {@link #heartbeat()}.
+   */
   private void recover() {
+    if (store.supportsLeases()) {
+      heartbeat();
+      return;
+    }
     List<JobRecord> left = store.unfinished();
-    if (left.isEmpty()) {
+    if (!left.isEmpty()) {
+      log.info("recovering {} unfinished jobs from the store", left.size());
+      left.forEach(this::adopt);
+      requestPass();
+    }
+  }
+
+  /**
+   * Renews this instance's leases, drops jobs another instance took over, acts on cancellations
+   * asked through other instances, and leases jobs whose owner died.
+   */
+  private void heartbeat() {
+    if (closed.get()) {
       return;
     }
     Instant now = now();
-    log.info("recovering {} unfinished jobs from the store", left.size());
-    for (JobRecord r : left) {
-      if (jobs.containsKey(r.id())) {
-        continue;
-      }
-      JobRun job = new JobRun(this, r.id(), r.spec(), r.state(), r.submittedAt(), sequence.incrementAndGet());
-      job.version = r.version();
-      job.attempts.addAll(r.attempts());
-      job.preemptions = r.preemptions();
-      job.message = r.message();
-      job.everRan = r.attempts().stream().anyMatch(a -> a.runningAt() != null);
-      job.publish();
-      jobs.put(job.id, job);
-      unfinished.incrementAndGet();
-      armTimers(job);
-      List<Attempt> live = job.liveAttempts();
-      for (Attempt a : live) {
-        liveByOffer.merge(a.offer().key(), 1, Integer::sum);
-        ledger.attemptStarted(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), a.startedAt());
-        if (!gateways.containsKey(a.offer().providerId())) {
-          endAttempt(job, a, AttemptOutcome.LOST, "provider " + a.offer().providerId() + " is not wired any more", Money.ZERO, now);
-        } else if (a.resource() != null) {
-          job.pollDelay.put(a.number(), cfg.pollInitial());
-          schedulePoll(job, a.number(), Duration.ZERO);
-        } else {
-          // Written ahead but the create's answer was never stored: ask again under the same name,
-          // which adopts what exists and creates what does not.
-          launch(job, a);
+    try {
+      Set<String> held = store.renewLeases(instanceId, now, cfg.leaseDuration());
+      for (JobRun j : new ArrayList<>(jobs.values())) {
+        if (!j.state().isTerminal() && !held.contains(j.id)) {
+          abandon(j, "its lease was taken over by another dispatcher");
         }
       }
-      if (job.liveAttempts().isEmpty()) {
-        job.setState(JobState.QUEUED);
-        persist(job);
-        enqueue(job);
+      for (String id : store.cancelRequests(instanceId)) {
+        JobRun j = jobs.get(id);
+        if (j != null) {
+          finishJob(j, JobState.CANCELLED, "cancelled by the host (through another dispatcher)");
+        }
+      }
+      List<JobRecord> taken = store.acquireLeases(instanceId, now, cfg.leaseDuration(), 1000);
+      if (!taken.isEmpty()) {
+        log.info("leased {} unfinished jobs (new, or left by a dispatcher that stopped)", taken.size());
+        taken.forEach(this::adopt);
+        requestPass();
+      }
+    } catch (RuntimeException e) {
+      log.warn("lease heartbeat failed; retrying", e);
+    }
+    scheduler.schedule(guarded(this::heartbeat), cfg.leaseDuration().dividedBy(3));
+  }
+
+  /** Takes a stored unfinished job into this engine and carries on from its stored state. */
+  private void adopt(JobRecord r) {
+    if (jobs.containsKey(r.id())) {
+      return;
+    }
+    Instant now = now();
+    JobRun job = new JobRun(this, r.id(), r.spec(), r.state(), r.submittedAt(), sequence.incrementAndGet());
+    job.version = r.version();
+    job.attempts.addAll(r.attempts());
+    job.preemptions = r.preemptions();
+    job.message = r.message();
+    job.everRan = r.attempts().stream().anyMatch(a -> a.runningAt() != null);
+    job.publish();
+    jobs.put(job.id, job);
+    unfinished.incrementAndGet();
+    armTimers(job);
+    for (Attempt a : job.liveAttempts()) {
+      liveByOffer.merge(a.offer().key(), 1, Integer::sum);
+      ledger.attemptStarted(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), now);
+      if (!gateways.containsKey(a.offer().providerId())) {
+        endAttempt(job, a, AttemptOutcome.LOST, "provider " + a.offer().providerId() + " is not wired any more", Money.ZERO, now);
+      } else if (a.resource() != null) {
+        job.pollDelay.put(a.number(), cfg.pollInitial());
+        schedulePoll(job, a.number(), Duration.ZERO);
+      } else {
+        // Written ahead but the create's answer was never stored: ask again under the same name,
+        // which adopts what exists and creates what does not.
+        launch(job, a);
       }
     }
-    requestPass();
+    if (job.liveAttempts().isEmpty()) {
+      if (job.state() != JobState.QUEUED) {
+        setState(job, JobState.QUEUED, "recovered after a restart; requeued");
+      }
+      enqueue(job);
+    }
+  }
+
+  /** Forgets a job another instance now owns, without touching its resources. */
+  private void abandon(JobRun job, String why) {
+    if (!jobs.containsKey(job.id)) {
+      return;
+    }
+    log.warn("job {}: {}; this dispatcher stops acting on it", job.id, why);
+    for (TaskScheduler.Cancellable t : job.timers) {
+      t.cancel();
+    }
+    dequeue(job);
+    for (Attempt a : job.liveAttempts()) {
+      liveByOffer.computeIfPresent(a.offer().key(), (k, v) -> v <= 1 ? null : v - 1);
+      ledger.attemptEnded(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), Money.ZERO, now());
+    }
+    jobs.remove(job.id);
+    unfinished.decrementAndGet();
+    job.abandoned = true;
   }
 
   // ---- plumbing -----------------------------------------------------------------------------------
@@ -948,11 +1034,32 @@ public final class DispatchEngine implements Dispatcher {
     }
   }
 
-  /** Writes the job to the store before anything acts on or reports the change. */
+  /**
+   * Writes the job to the store before anything acts on or reports the change. When another
+   * dispatcher has written it since (it took the job over), this one must not act: the task is
+   * aborted and the job dropped.
+   */
   private void persist(JobRun job) {
+    if (job.abandoned) {
+      throw new LeaseLostException(job);
+    }
     job.publish();
-    JobRecord stored = store.update(job.toRecord(now()));
-    job.version = stored.version();
+    try {
+      JobRecord stored = store.update(job.toRecord(now()));
+      job.version = stored.version();
+    } catch (dev.acceldispatch.spi.StaleJobException e) {
+      abandon(job, "it was updated by another dispatcher");
+      throw new LeaseLostException(job);
+    }
+  }
+
+  /** Aborts an engine task that was about to act on a job this instance no longer owns. */
+  private static final class LeaseLostException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LeaseLostException(JobRun job) {
+      super("job " + job.id + " is owned by another dispatcher", null, false, false);
+    }
   }
 
   private void emit(DispatchEvent e) {
@@ -973,6 +1080,8 @@ public final class DispatchEngine implements Dispatcher {
     return () -> {
       try {
         task.run();
+      } catch (LeaseLostException e) {
+        log.debug("{}", e.getMessage());
       } catch (RuntimeException e) {
         log.error("dispatch engine task failed", e);
       }
@@ -1008,51 +1117,73 @@ public final class DispatchEngine implements Dispatcher {
     return new ProviderException.Transient(o.providerId(), o.zone(), e.getClass().getSimpleName(), String.valueOf(e.getMessage()), e);
   }
 
-  /** A read-only handle of a job that is no longer in memory. */
-  private static final class StoredJobHandle implements JobHandle {
-    private final JobRecord r;
+  /**
+   * A handle of a job this instance does not run: finished, or owned by another dispatcher on the
+   * same store. It reads the store on every call; {@link #cancel()} asks the owner through the
+   * store; {@link #result()} completes when the store shows the job ended.
+   */
+  private final class StoredJobHandle implements JobHandle {
+    private final String id;
+    private CompletableFuture<JobResult> result;
 
-    StoredJobHandle(JobRecord r) {
-      this.r = r;
+    StoredJobHandle(String id) {
+      this.id = id;
+    }
+
+    private JobRecord record() {
+      return store.find(id).orElseThrow(() -> new IllegalStateException("job " + id + " vanished from the store"));
     }
 
     @Override
     public String id() {
-      return r.id();
+      return id;
     }
 
     @Override
     public JobSpec spec() {
-      return r.spec();
+      return record().spec();
     }
 
     @Override
     public JobState state() {
-      return r.state();
+      return record().state();
     }
 
     @Override
     public List<Attempt> attempts() {
-      return r.attempts();
+      return record().attempts();
     }
 
     @Override
     public Money cost() {
-      return r.cost();
+      return record().cost();
     }
 
     @Override
-    public CompletableFuture<JobResult> result() {
-      if (!r.state().isTerminal()) {
-        return new CompletableFuture<>();
+    public synchronized CompletableFuture<JobResult> result() {
+      if (result == null) {
+        result = new CompletableFuture<>();
+        watch();
       }
-      return CompletableFuture.completedFuture(
-          new JobResult(r.id(), r.state(), r.attempts(), r.cost(), r.message(), r.exitCode(), r.resultAttributes()));
+      return result;
+    }
+
+    private void watch() {
+      JobRecord r = record();
+      if (r.state().isTerminal()) {
+        result.complete(new JobResult(r.id(), r.state(), r.attempts(), r.cost(), r.message(), r.exitCode(), r.resultAttributes()));
+      } else if (!closed.get()) {
+        scheduler.schedule(guarded(this::watch), cfg.pollMax());
+      }
     }
 
     @Override
     public boolean cancel() {
-      return false;
+      JobRun live = jobs.get(id);
+      if (live != null) {
+        return live.cancel();
+      }
+      return store.supportsLeases() && store.requestCancel(id);
     }
   }
 }

@@ -34,4 +34,5 @@ public record EngineConfig(
     Duration shutdownTimeout,
     double defaultSpotPreemptionsPerHour,
     Duration checkpointRestartOverhead,
-    Duration pendingTimeout) {}
+    Duration pendingTimeout,
+    Duration leaseDuration) {}

@@ -42,6 +42,7 @@ final class JobRun implements JobHandle {
   long version;
   boolean queued;
   boolean everRan;
+  boolean abandoned;
   int inFlightProvisions;
   int pendingReleases;
   final Set<String> excludedOffers = new HashSet<>();
