@@ -174,8 +174,10 @@ public abstract class ProviderContractTest {
 
   @Test
   void provision_invalidWorkloadForThisProvider_neverReportsSuccessSilently() {
-    // A secret with no secret store configured must be refused, before anything is created.
-    Workload secret = Workload.script("exit 0").secretEnv("TOKEN", dev.acceldispatch.Secret.of("s3cr3t")).build();
+    // A secret with no secret store configured must be refused, before anything is created; a
+    // provider that accepts secrets must deliver them (the script fails when the value is wrong).
+    Workload secret =
+        Workload.script("[ \"$TOKEN\" = s3cr3t ]").secretEnv("TOKEN", dev.acceldispatch.Secret.of("s3cr3t")).build();
     ProvisionRequest r = request(fleetId(), testOffer(), false, secret);
     if (acceptsSecretsByDefault()) {
       ResourceStatus end = awaitTerminal(provisionTracked(r));
