@@ -233,17 +233,7 @@ public final class DispatchEngine implements Dispatcher {
   @Override
   public TenantUsage usage(String tenant) {
     Instant now = now();
-    Money live = Money.ZERO;
-    for (JobRun j : jobs.values()) {
-      if (j.spec.tenant().equals(tenant)) {
-        for (Attempt a : j.attempts()) {
-          if (a.isLive() && a.runningAt() != null) {
-            live = live.plus(a.hourlyPrice().perHourFor(Duration.between(a.runningAt(), now)));
-          }
-        }
-      }
-    }
-    return ledger.usage(tenant, live, now);
+    return ledger.usage(tenant, ledger.liveSpend(tenant, now), now);
   }
 
   @Override
@@ -456,7 +446,7 @@ public final class DispatchEngine implements Dispatcher {
     }
     List<Placement.Ranked> ranked = placement.rank(job.spec, ev.available);
     String tenant = job.spec.tenant();
-    Money liveSpend = liveSpend(tenant, now);
+    Money liveSpend = ledger.liveSpend(tenant, now);
     List<PlacementCandidate> chosen = new ArrayList<>();
     Set<String> zones = new HashSet<>();
     String blocker = null;
@@ -501,20 +491,6 @@ public final class DispatchEngine implements Dispatcher {
       launch(job, a);
     }
     return PlaceResult.PLACED;
-  }
-
-  private Money liveSpend(String tenant, Instant now) {
-    Money m = Money.ZERO;
-    for (JobRun j : jobs.values()) {
-      if (j.spec.tenant().equals(tenant) && !j.state().isTerminal()) {
-        for (Attempt a : j.attempts) {
-          if (a.isLive() && a.runningAt() != null) {
-            m = m.plus(a.hourlyPrice().perHourFor(Duration.between(a.runningAt(), now)));
-          }
-        }
-      }
-    }
-    return m;
   }
 
   private static String resourceName(String jobId, int attempt) {
@@ -665,6 +641,7 @@ public final class DispatchEngine implements Dispatcher {
           a = new Attempt(n, a.offer(), a.spot(), a.resourceName(), a.resource(), a.startedAt(), now, null, null, Money.ZERO, "");
           job.replace(a);
           job.everRan = true;
+          ledger.attemptRunning(job.spec.tenant(), a.hourlyPrice(), now);
           health.recordLatency(a.offer().providerId(), Duration.between(a.startedAt(), now));
           job.pollDelay.put(n, cfg.pollInitial());
           cancelOtherAttempts(job, n, "lost the hedge race to attempt " + n, now);
@@ -685,6 +662,7 @@ public final class DispatchEngine implements Dispatcher {
           a = new Attempt(n, a.offer(), a.spot(), a.resourceName(), a.resource(), a.startedAt(), ranFrom, null, null, Money.ZERO, "");
           job.replace(a);
           job.everRan = true;
+          ledger.attemptRunning(job.spec.tenant(), a.hourlyPrice(), ranFrom);
         }
         if (a.spot()) {
           health.recordSpotRun(a.offer(), Duration.between(ranFrom, now), false);
@@ -760,6 +738,9 @@ public final class DispatchEngine implements Dispatcher {
     Attempt ended = new Attempt(a.number(), a.offer(), a.spot(), a.resourceName(), a.resource(), a.startedAt(), a.runningAt(), now, outcome, cost, detail);
     job.replace(ended);
     liveByOffer.computeIfPresent(a.offer().key(), (k, v) -> v <= 1 ? null : v - 1);
+    if (a.runningAt() != null) {
+      ledger.attemptStoppedRunning(job.spec.tenant(), a.hourlyPrice(), a.runningAt());
+    }
     ledger.attemptEnded(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), cost, now);
     job.publish();
     emit(new DispatchEvent.AttemptEnded(now, job.id, a.number(), a.offer(), a.spot(), outcome, cost, detail));
@@ -984,6 +965,9 @@ public final class DispatchEngine implements Dispatcher {
     for (Attempt a : job.liveAttempts()) {
       liveByOffer.merge(a.offer().key(), 1, Integer::sum);
       ledger.attemptStarted(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), now);
+      if (a.runningAt() != null) {
+        ledger.attemptRunning(job.spec.tenant(), a.hourlyPrice(), a.runningAt());
+      }
       if (!gateways.containsKey(a.offer().providerId())) {
         endAttempt(job, a, AttemptOutcome.LOST, "provider " + a.offer().providerId() + " is not wired any more", Money.ZERO, now);
       } else if (a.resource() != null) {
@@ -1015,6 +999,9 @@ public final class DispatchEngine implements Dispatcher {
     dequeue(job);
     for (Attempt a : job.liveAttempts()) {
       liveByOffer.computeIfPresent(a.offer().key(), (k, v) -> v <= 1 ? null : v - 1);
+      if (a.runningAt() != null) {
+        ledger.attemptStoppedRunning(job.spec.tenant(), a.hourlyPrice(), a.runningAt());
+      }
       ledger.attemptEnded(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), Money.ZERO, now());
     }
     jobs.remove(job.id);

@@ -18,6 +18,9 @@ final class TenantLedger {
     Money closedSpend = Money.ZERO;
     int devices;
     double hourly;
+    /** Hourly price of live attempts that are running (accruing cost), and Σ price × start second. */
+    double runningHourly;
+    double runningAnchor;
     /** Device-hours held so far by all attempts, ended or live, integrated up to {@link #anchorAt}. */
     double accelHours;
     Instant anchorAt;
@@ -60,6 +63,27 @@ final class TenantLedger {
     a.devices -= devices;
     a.hourly = Math.max(0, a.hourly - hourly.toDouble());
     a.closedSpend = a.closedSpend.plus(cost);
+  }
+
+  /** A live attempt started running at {@code at}: from then on it accrues cost. */
+  synchronized void attemptRunning(String tenant, Money hourly, Instant at) {
+    Account a = account(tenant);
+    a.runningHourly += hourly.toDouble();
+    a.runningAnchor += hourly.toDouble() * at.getEpochSecond();
+  }
+
+  /** A running attempt stopped accruing (it ended, or this instance gave it up). */
+  synchronized void attemptStoppedRunning(String tenant, Money hourly, Instant runningAt) {
+    Account a = account(tenant);
+    a.runningHourly -= hourly.toDouble();
+    a.runningAnchor -= hourly.toDouble() * runningAt.getEpochSecond();
+  }
+
+  /** What the tenant's running attempts have cost so far: O(1), for every placement decision. */
+  synchronized Money liveSpend(String tenant, Instant now) {
+    Account a = account(tenant);
+    double accrued = (a.runningHourly * now.getEpochSecond() - a.runningAnchor) / 3600.0;
+    return accrued <= 0 ? Money.ZERO : Money.usd(accrued);
   }
 
   synchronized void queuedChanged(String tenant, int delta) {
