@@ -55,7 +55,11 @@ public interface Dispatcher extends AutoCloseable {
    * Ranks every feasible offer for {@code spec} with estimated cost, estimated time to start and
    * the reason for each rank, as placement would right now. Provisions nothing.
    *
-   * @throws NoFeasibleOfferException when nothing is feasible
+   * <p>Offers that could run the job but cannot be used right now (blocked after a stockout or
+   * quota error, full, or behind an open circuit breaker) are not ranked; they are listed in {@link
+   * Plan#excluded()} with the reason, so the ranking may be empty.
+   *
+   * @throws NoFeasibleOfferException when no wired offer could ever run the job
    */
   Plan plan(JobSpec spec);
 

@@ -180,6 +180,11 @@ public final class DispatchEngine implements Dispatcher {
       String id = newJobId();
       job = new JobRun(this, id, spec, JobState.QUEUED, now, sequence.incrementAndGet());
       job.message = "queued";
+      // Known to this engine before it is in the store, so that recovery, which adopts what the
+      // store holds and this engine does not know, can never take a job being submitted.
+      if (jobs.putIfAbsent(id, job) != null) {
+        continue;
+      }
       try {
         if (store.supportsLeases()) {
           store.insertLeased(job.toRecord(now), instanceId, now.plus(cfg.leaseDuration()));
@@ -189,12 +194,13 @@ public final class DispatchEngine implements Dispatcher {
         break;
       } catch (IllegalStateException duplicateId) {
         // a random id collided with a stored job: draw another
+        jobs.remove(id, job);
       } catch (RuntimeException e) {
+        jobs.remove(id, job);
         unfinished.decrementAndGet();
         throw e;
       }
     }
-    jobs.put(job.id, job);
     JobRun admitted = job;
     post(() -> admit(admitted));
     return job;
@@ -948,18 +954,17 @@ public final class DispatchEngine implements Dispatcher {
 
   /** Takes a stored unfinished job into this engine and carries on from its stored state. */
   private void adopt(JobRecord r) {
-    if (jobs.containsKey(r.id())) {
-      return;
-    }
     Instant now = now();
     JobRun job = new JobRun(this, r.id(), r.spec(), r.state(), r.submittedAt(), sequence.incrementAndGet());
+    if (jobs.putIfAbsent(r.id(), job) != null) {
+      return;
+    }
     job.version = r.version();
     job.attempts.addAll(r.attempts());
     job.preemptions = r.preemptions();
     job.message = r.message();
     job.everRan = r.attempts().stream().anyMatch(a -> a.runningAt() != null);
     job.publish();
-    jobs.put(job.id, job);
     unfinished.incrementAndGet();
     armTimers(job);
     for (Attempt a : job.liveAttempts()) {
