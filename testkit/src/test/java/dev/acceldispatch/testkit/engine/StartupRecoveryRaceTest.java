@@ -37,18 +37,22 @@ class StartupRecoveryRaceTest {
     FakeProvider fake = FakeProvider.builder("fake", cloud).offer("r1", "r1-a", H100X8, "h100x8", 80, null).build();
     InMemoryJobStore delegate = new InMemoryJobStore();
     CountDownLatch inserted = new CountDownLatch(1);
-    CountDownLatch recoveryRead = new CountDownLatch(1);
+    CountDownLatch engineWrote = new CountDownLatch(1);
     JobStore store = new JobStore() {
       @Override
       public void insert(JobRecord job) {
         delegate.insert(job);
         inserted.countDown();
-        await(recoveryRead);
+        // Hold submit here until the engine has acted on the store (the buggy engine placed its
+        // own copy of the job meanwhile; a correct one waits until the poll below times out).
+        await(engineWrote);
       }
 
       @Override
       public JobRecord update(JobRecord job) {
-        return delegate.update(job);
+        JobRecord r = delegate.update(job);
+        engineWrote.countDown();
+        return r;
       }
 
       @Override
@@ -59,9 +63,7 @@ class StartupRecoveryRaceTest {
       @Override
       public List<JobRecord> unfinished() {
         await(inserted);
-        List<JobRecord> r = delegate.unfinished();
-        recoveryRead.countDown();
-        return r;
+        return delegate.unfinished();
       }
     };
     try (Dispatcher d = Dispatcher.builder().provider(fake).store(store)
