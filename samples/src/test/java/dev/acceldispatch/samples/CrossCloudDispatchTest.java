@@ -68,7 +68,7 @@ class CrossCloudDispatchTest {
   private static final AcceleratorShape V5E8 = Shapes.tpuV5e(8);
   private static final AcceleratorShape H100X8 = Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 8);
   private static final String PROJECT = "cross-cloud";
-  private static final Duration PATIENCE = Duration.ofSeconds(30);
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
   private static final Duration EVERY = Duration.ofMillis(50);
 
   private CloudModel model;
