@@ -198,6 +198,25 @@ class GceDispatcherIntegrationTest {
   }
 
   @Test
+  void submit_quotaGpusAllRegionsExhaustedAndNoOtherProvider_waitsQueuedUntilCancelled() {
+    Dispatcher d = dispatcher();
+    gce.model.setQuota(CloudModel.GLOBAL, "GPUS_ALL_REGIONS", 0);
+    JobHandle job = d.submit(job("waits").build());
+
+    Await.until("the quota failover", PATIENCE, EVERY,
+        () -> events.events(DispatchEvent.Failover.class).isEmpty() ? null : true);
+    Await.until("job back in the queue", PATIENCE, EVERY, () -> job.state() == JobState.QUEUED ? true : null);
+    assertThat(job.attempts()).singleElement().satisfies(a -> assertThat(a.outcome()).isEqualTo(AttemptOutcome.QUOTA));
+    assertThat(d.plan(job.spec()).ranked()).as("nothing placeable while the provider is blocked").isEmpty();
+
+    assertThat(job.cancel()).isTrue();
+    JobResult r = awaitResult(job);
+    assertThat(r.state()).isEqualTo(JobState.CANCELLED);
+    assertThat(gce.model.calls("gce.insert")).as("the other region was never asked").hasSize(1);
+    assertThat(gce.model.liveResources()).isZero();
+  }
+
+  @Test
   void submit_quotaGpusAllRegionsExhausted_blocksEveryRegionAndLandsOnTheOtherProvider() {
     // A dearer provider on the same cloud model, whose GPUs do not count against GCE's quotas.
     FakeProvider fallback = FakeProvider.builder("fallback", gce.model)
