@@ -54,8 +54,11 @@ class TpuDispatcherIntegrationTest {
     client = TpuClient.create(emulator.clientSettings());
     provider = GcpTpuProvider.builder(client).project("integ-project").zones(WEST, CENTRAL)
         .callTimeout(Duration.ofSeconds(5)).build();
-    dispatcher = Dispatcher.builder()
-        .provider(provider)
+    dispatcher = dispatcher(Dispatcher.builder());
+  }
+
+  private Dispatcher dispatcher(Dispatcher.Builder b) {
+    return b.provider(provider)
         .listener(events)
         .pollInterval(Duration.ofMillis(200), Duration.ofSeconds(1))
         .shutdownTimeout(Duration.ofSeconds(10))
@@ -203,6 +206,35 @@ class TpuDispatcherIntegrationTest {
     assertThat(r.cost().amount()).isPositive();
     assertThat(events.events(DispatchEvent.Failover.class)).singleElement()
         .satisfies(f -> assertThat(f.kind()).isEqualTo("quota"));
+    assertNothingLeftInTheCloud();
+  }
+
+  @Test
+  void submit_sliceWaitingForResourcesPastPendingTimeout_isReleasedAndFailsOverToTheOtherZone() {
+    // As the real service does: a stocked-out queued resource waits in WAITING_FOR_RESOURCES.
+    emulator.queueWhenNoCapacity(true);
+    dispatcher.close();
+    dispatcher = dispatcher(Dispatcher.builder().pendingTimeout(Duration.ofSeconds(2)));
+    JobSpec spec = job("waiting").build();
+    String best = dispatcher.plan(spec).ranked().get(0).offer().zone();
+    String other = best.equals(WEST) ? CENTRAL : WEST;
+    emulator.model().stockout(best, TpuEmulator.POOL, Duration.ofHours(1));
+
+    JobHandle job = dispatcher.submit(spec);
+    JobResult r = awaitResult(job);
+
+    assertThat(r.state()).isEqualTo(JobState.SUCCEEDED);
+    assertThat(r.attempts()).extracting(a -> a.offer().zone()).containsExactly(best, other);
+    assertThat(r.attempts()).extracting(Attempt::outcome).containsExactly(AttemptOutcome.CAPACITY, AttemptOutcome.SUCCEEDED);
+    Attempt first = r.attempts().get(0);
+    assertThat(first.detail()).contains("PENDING_TIMEOUT").contains("WAITING_FOR_RESOURCES");
+    assertThat(Duration.between(first.startedAt(), first.endedAt())).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    assertThat(first.cost()).isEqualTo(Money.ZERO);
+    assertThat(emulator.deleteRequests()).extracting(d -> d.getName())
+        .anyMatch(n -> n.endsWith("/queuedResources/" + first.resourceName()));
+    assertCostsAddUp(r);
+    assertThat(events.events(DispatchEvent.Failover.class)).singleElement()
+        .satisfies(f -> assertThat(f.kind()).isEqualTo("capacity"));
     assertNothingLeftInTheCloud();
   }
 }
