@@ -156,9 +156,18 @@ class CrossCloudDispatchTest {
   }
 
   @AfterAll
-  static void stopReactorSchedulers() {
+  static void noThreadsLeft() {
+    assertNoDispatcherThreadLeft();
     // The Azure SDK's retry delays run on Reactor's shared schedulers; they are recreated on demand.
     Schedulers.shutdownNow();
+  }
+
+  /** What a dispatcher starts (its engine thread and provider pool) ends with close(). */
+  private static void assertNoDispatcherThreadLeft() {
+    Await.until("no dispatcher thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .noneMatch(t -> t.getName().startsWith("accel-dispatch-")) ? true : null);
   }
 
   private static JobSpec spec() {

@@ -26,6 +26,7 @@ import dev.acceldispatch.testkit.cloud.ScriptSandbox;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,6 +59,19 @@ class GceDispatcherIntegrationTest {
   void stop() {
     dispatchers.forEach(Dispatcher::close);
     gce.close();
+  }
+
+  @AfterAll
+  static void noDispatcherThreadLeft() {
+    assertNoDispatcherThreadLeft();
+  }
+
+  /** What a dispatcher starts (its engine thread and provider pool) ends with close(). */
+  private static void assertNoDispatcherThreadLeft() {
+    Await.until("no dispatcher thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .noneMatch(t -> t.getName().startsWith("accel-dispatch-")) ? true : null);
   }
 
   private Dispatcher dispatcher(Provider... more) {

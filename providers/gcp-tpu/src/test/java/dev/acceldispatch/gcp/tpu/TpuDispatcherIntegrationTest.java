@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,19 @@ class TpuDispatcherIntegrationTest {
     client.close();
     client.awaitTermination(10, TimeUnit.SECONDS);
     emulator.close();
+  }
+
+  @AfterAll
+  static void noDispatcherThreadLeft() {
+    assertNoDispatcherThreadLeft();
+  }
+
+  /** What a dispatcher starts (its engine thread and provider pool) ends with close(). */
+  private static void assertNoDispatcherThreadLeft() {
+    Await.until("no dispatcher thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .noneMatch(t -> t.getName().startsWith("accel-dispatch-")) ? true : null);
   }
 
   private static JobSpec.Builder job(String name) {
