@@ -22,6 +22,8 @@ import dev.acceldispatch.TenantQuota;
 import dev.acceldispatch.event.DispatchEvent;
 import dev.acceldispatch.local.LocalProvider;
 import dev.acceldispatch.testkit.emulator.tpu.TpuEmulator;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -67,7 +69,14 @@ public final class Demo {
       // tear through the live progress on the terminal.
       System.setProperty("org.slf4j.simpleLogger.logFile", logFile().toString());
     }
-    int status = run(System.out, System.console() != null);
+    boolean terminal = System.console() != null;
+    // On a terminal, write to file descriptor 1 directly: under Maven (exec:java) System.out is
+    // wrapped by a stream that strips the ANSI codes the in-place progress needs.
+    PrintStream out = terminal
+        ? new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8)
+        : System.out;
+    int status = run(out, terminal);
+    out.flush();
     if (status != 0) {
       System.exit(status);
     }
@@ -162,7 +171,9 @@ public final class Demo {
       deleteTree(home);
     }
     out.println();
-    out.printf("Engine log: %s%n", logFile());
+    if (logFile().toString().equals(System.getProperty("org.slf4j.simpleLogger.logFile"))) {
+      out.printf("Engine log: %s%n", logFile());
+    }
     out.printf("Finished in %.1f s.%n", (System.nanoTime() - started) / 1e9);
     if (problems.isEmpty()) {
       out.println("OK: every job ended as expected; nothing left running in any cloud.");
