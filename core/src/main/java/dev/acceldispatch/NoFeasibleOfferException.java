@@ -8,7 +8,9 @@ import java.util.List;
  */
 public final class NoFeasibleOfferException extends DispatchException {
   private static final long serialVersionUID = 1L;
+  /** The job that fits nowhere. */
   private final String jobName;
+  /** Why each kind of offer was ruled out, one line each. */
   private final List<String> reasons;
 
   /** For the job called {@code jobName}, with one line per reason. */

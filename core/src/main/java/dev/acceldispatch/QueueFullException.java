@@ -6,6 +6,7 @@ package dev.acceldispatch;
  */
 public final class QueueFullException extends DispatchException {
   private static final long serialVersionUID = 1L;
+  /** The most unfinished jobs the dispatcher holds. */
   private final int limit;
 
   /** With the limit that was reached. */

@@ -31,9 +31,13 @@ public abstract sealed class ProviderException extends DispatchException
         ProviderException.PermissionDenied {
   private static final long serialVersionUID = 1L;
 
+  /** The provider that threw. */
   private final String providerId;
+  /** The zone (or region) concerned, or {@code null}. */
   private final String zone;
+  /** The cloud's own error code. */
   private final String cloudCode;
+  /** The cloud's own error message. */
   private final String cloudMessage;
 
   ProviderException(String providerId, String zone, String cloudCode, String cloudMessage, Throwable cause) {
@@ -101,6 +105,7 @@ public abstract sealed class ProviderException extends DispatchException
       PROVIDER
     }
 
+    /** How far the quota reaches. */
     private final Scope scope;
 
     /** With the quota's reach and the cloud's code and message. */
@@ -123,6 +128,7 @@ public abstract sealed class ProviderException extends DispatchException
   /** The cloud's API is rate limiting us. */
   public static final class Throttled extends ProviderException {
     private static final long serialVersionUID = 1L;
+    /** How long the cloud asked us to wait, or {@code null}. */
     private final Duration retryAfter;
 
     /**
@@ -177,6 +183,7 @@ public abstract sealed class ProviderException extends DispatchException
   /** Credentials are missing or wrong, or the identity lacks a permission. */
   public static final class PermissionDenied extends ProviderException {
     private static final long serialVersionUID = 1L;
+    /** Whether the credentials were missing or wrong (rather than lacking a permission). */
     private final boolean unauthenticated;
 
     /**

@@ -5,6 +5,7 @@ import dev.acceldispatch.DispatchException;
 /** A {@link JobStore} update lost an optimistic-locking race: the job changed since it was read. */
 public final class StaleJobException extends DispatchException {
   private static final long serialVersionUID = 1L;
+  /** The job whose update lost the race. */
   private final String jobId;
 
   /** For this job, with the versions that disagreed. */

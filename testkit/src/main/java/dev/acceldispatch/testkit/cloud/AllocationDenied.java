@@ -14,9 +14,13 @@ public final class AllocationDenied extends RuntimeException {
     QUOTA
   }
 
+  /** Why the allocation was denied. */
   private final Reason reason;
+  /** The quota exceeded, or the pool for a stockout. */
   private final String quotaName;
+  /** The quota's scope (a zone, a region or global), or the zone of a stockout. */
   private final String scope;
+  /** The quota limit, 0 for a stockout. */
   private final double limit;
 
   AllocationDenied(Reason reason, String quotaName, String scope, double limit, String message) {
