@@ -584,7 +584,7 @@ public final class DispatchEngine implements Dispatcher {
       health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), shape, null, blockedUntil, e.kind() + ": " + e.cloudCode()));
     }
     health.recordFailure(o, now);
-    withMdc(job, a, () -> log.warn("attempt {} on {} failed to start ({}): {}; failing over", n, o.key(), e.kind(), e.getMessage()));
+    withMdc(job, a, () -> log.warn("job {} attempt {} on {} failed to start ({}): {}; failing over", job.id, n, o.key(), e.kind(), e.getMessage()));
     endAttempt(job, a, outcome, e.kind() + ": " + e.getMessage(), Money.ZERO, now);
     emit(new DispatchEvent.Failover(now, job.id, n, o, e.kind(), e.getMessage(), blockedUntil));
     // The create may have happened even though we saw an error (a lost response, a timeout):
@@ -704,7 +704,7 @@ public final class DispatchEngine implements Dispatcher {
     health.recordFailure(o, now);
     job.preemptions++;
     String detail = (preempted ? "preempted" : "vanished") + (st.detail().isEmpty() ? "" : ": " + st.detail());
-    withMdc(job, a, () -> log.warn("attempt {} on {} {}", a.number(), o.key(), detail));
+    withMdc(job, a, () -> log.warn("job {} attempt {} on {} {}", job.id, a.number(), o.key(), detail));
     endAttempt(job, a, preempted ? AttemptOutcome.PREEMPTED : AttemptOutcome.LOST, detail, cost, now);
     release(job, a, a.resource());
     if (!job.liveAttempts().isEmpty()) {
