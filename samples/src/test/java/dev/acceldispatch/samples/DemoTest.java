@@ -16,13 +16,11 @@ class DemoTest {
   @Timeout(150)
   void run_threeEmulatedCloudsAndLocal_everyJobEndsAsExpectedAndNothingLeaks() {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    long started = System.nanoTime();
 
     int status = Demo.run(new PrintStream(buffer, true, StandardCharsets.UTF_8), false);
 
     String out = buffer.toString(StandardCharsets.UTF_8);
     assertThat(status).as(out).isZero();
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMinutes(2));
     assertThat(out)
         .contains("11/11 jobs succeeded")
         .contains("capacity in gcp-tpu/")
@@ -31,6 +29,8 @@ class DemoTest {
         .contains("The local job wrote: hello from ")
         .contains("OK: every job ended as expected")
         .doesNotContain("\033[");
-    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("demo-azure-netty"));
+    dev.acceldispatch.testkit.Await.until("the demo's Azure client threads to end", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive() && t.getName().startsWith("demo-azure-netty"))
+            ? Boolean.TRUE : null);
   }
 }

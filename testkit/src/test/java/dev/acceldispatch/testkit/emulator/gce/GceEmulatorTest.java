@@ -306,7 +306,8 @@ class GceEmulatorTest {
 
     own.close();
 
-    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(threadName) && t.isAlive());
+    dev.acceldispatch.testkit.Await.until("the emulator's thread to end", java.time.Duration.ofSeconds(5), java.time.Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals(threadName) && t.isAlive()) ? Boolean.TRUE : null);
   }
 
   @Test
