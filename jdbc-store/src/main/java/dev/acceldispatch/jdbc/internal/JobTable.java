@@ -71,6 +71,10 @@ public final class JobTable {
         // An applied version we do not know must stop us (checked below, with a clear message),
         // not be ignored as Flyway's default "*:future" would.
         .ignoreMigrationPatterns(new String[0])
+        // The host's schema may hold its own tables: start our history at 0 there, so V1 still runs.
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .baselineDescription("accel-dispatch baseline")
         .cleanDisabled(true);
     if (schema != null) {
       cfg.schemas(schema).defaultSchema(schema).createSchemas(true);
