@@ -8,6 +8,7 @@ import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.Shapes;
+import dev.acceldispatch.event.DispatchEvent;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -24,6 +25,8 @@ import java.util.List;
  * <ul>
  *   <li>{@code run <port> <db> <jobs> <firstSeq>}: prints {@code READY}, submits {@code jobs} jobs
  *       printing {@code SUBMITTED <id>} once each submit returned, then runs until killed;
+ *   <li>{@code instance <port> <db> <jobs> <firstSeq>}: as {@code run}, then as {@code finish}
+ *       (one of several instances sharing a PostgreSQL store, {@code <db>} = {@code pg:<schema>});
  *   <li>{@code finish <port> <db>}: runs until no job is unfinished and no resource of the fleet
  *       is left (the reconciler runs every second), prints {@code DONE} and exits 0 (3 on timeout).
  * </ul>
@@ -53,7 +56,7 @@ public final class CrashChild {
   public static void main(String[] args) throws Exception {
     String mode = args[0];
     int port = Integer.parseInt(args[1]);
-    Path db = Path.of(args[2]);
+    Path db = args[2].startsWith("pg:") ? null : Path.of(args[2]);
     TpuSettings settings = TpuSettings.newBuilder()
         .setCredentialsProvider(NoCredentialsProvider.create())
         .setTransportChannelProvider(InstantiatingGrpcChannelProvider.newBuilder()
@@ -66,7 +69,14 @@ public final class CrashChild {
         .slices(8).callTimeout(Duration.ofSeconds(5))
         .limits(new ProviderLimits(500, Duration.ofSeconds(10), 4, Duration.ofMillis(100), Duration.ofSeconds(1), 50, Duration.ofSeconds(2)))
         .build();
-    JdbcJobStore store = JdbcJobStore.h2File(db);
+    // "pg:<schema>" is a schema on the test PostgreSQL; anything else an H2 file.
+    JdbcJobStore store;
+    if (args[2].startsWith("pg:")) {
+      com.zaxxer.hikari.HikariDataSource pool = Databases.postgres(6);
+      store = JdbcJobStore.builder(pool).schema(args[2].substring(3)).build();
+    } else {
+      store = JdbcJobStore.h2File(db);
+    }
     Dispatcher.Builder b = Dispatcher.builder();
     if (args.length > 0 && System.getProperty("crash.leaseMillis") != null) {
       leaseDuration(b, Duration.ofMillis(Long.getLong("crash.leaseMillis")));
@@ -78,10 +88,16 @@ public final class CrashChild {
         .pollInterval(Duration.ofMillis(50), Duration.ofMillis(200))
         .reconcileInterval(Duration.ofSeconds(1))
         .releaseRetryInterval(Duration.ofMillis(500))
+        .listener(e -> {
+          if (e instanceof DispatchEvent.JobStateChanged c && c.to().isTerminal()) {
+            System.out.println("ENDED " + c.jobId() + " " + c.to());
+            System.out.flush();
+          }
+        })
         .build();
     System.out.println("READY");
     System.out.flush();
-    if (mode.equals("run")) {
+    if (mode.equals("run") || mode.equals("instance")) {
       int jobs = Integer.parseInt(args[3]);
       int seq = Integer.parseInt(args[4]);
       for (int i = 0; i < jobs; i++) {
@@ -94,9 +110,13 @@ public final class CrashChild {
         System.out.flush();
         Thread.sleep(10);
       }
-      Thread.sleep(Long.MAX_VALUE);
+      System.out.println("SUBMITTED-ALL");
+      System.out.flush();
+      if (mode.equals("run")) {
+        Thread.sleep(Long.MAX_VALUE);
+      }
     }
-    Instant deadline = Instant.now().plusSeconds(90);
+    Instant deadline = Instant.now().plusSeconds(150);
     while (Instant.now().isBefore(deadline)) {
       List<JobRecord> left = store.unfinished();
       int owned;
