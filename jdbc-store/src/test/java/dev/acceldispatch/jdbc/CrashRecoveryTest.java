@@ -136,7 +136,8 @@ class CrashRecoveryTest {
     }
     long allocations = model.allocations();
     long orphansReleased = distinct(log, "reconciler: releasing ");
-    long recoveries = count(log, "recovering ");
+    // "recovering N unfinished jobs" (engine without leases) or "leased N unfinished jobs" (with).
+    long recoveries = count(log, "recovering ") + count(log, "leased ");
     List<SimulatedResource> left = model.resources();
     System.out.printf(
         "crash test: %d SIGKILLs (%d during start-up) over %s, %d jobs submitted (%d in the store), %d lost, %s; %d attempts;"

@@ -96,12 +96,15 @@ class SharedPostgresInstancesTest {
     survivors.add(launch(1, JOBS_EACH, ended, submitted));
     Process victim = launch(2, JOBS_OF_THE_VICTIM, ended, submitted);
 
-    // Kill the victim once it has submitted its share and some of its jobs are under way.
+    // Kill the victim once it has submitted its share and ended some of its jobs, with the rest
+    // queued, provisioning or running.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (victimLines.stream().noneMatch(l -> l.equals("SUBMITTED-ALL")) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
+    while ((victimLines.stream().noneMatch(l -> l.equals("SUBMITTED-ALL"))
+            || victimLines.stream().filter(l -> l.startsWith("ENDED ")).count() < 10)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
     }
-    Thread.sleep(700);
+    assertThat(victim.isAlive()).as("victim alive before the kill; log %s", log).isTrue();
     Instant killedAt = Instant.now();
     victim.destroyForcibly(); // SIGKILL
     assertThat(victim.waitFor(30, TimeUnit.SECONDS)).isTrue();
