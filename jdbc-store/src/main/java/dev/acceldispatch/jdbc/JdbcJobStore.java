@@ -72,7 +72,8 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
    * The embedded durable default: an H2 database in the file {@code file + ".mv.db"}, created when
    * missing, with a small connection pool the store owns and closes. H2 runs in PostgreSQL mode and
    * writes every commit to the file before it returns ({@code WRITE_DELAY=0}), so a killed process
-   * loses nothing it was told was stored. One process at a time may open the file.
+   * loses nothing it was told was stored; a row lock is waited for up to 10 s ({@code
+   * LOCK_TIMEOUT}). One process at a time may open the file.
    */
   public static JdbcJobStore h2File(Path file) {
     Objects.requireNonNull(file, "file");
@@ -99,7 +100,7 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
   /** The JDBC URL {@link #h2File} opens for the base name {@code fileBase}. */
   public static String h2FileUrl(String fileBase) {
     return "jdbc:h2:file:" + fileBase
-        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0";
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;WRITE_DELAY=0;LOCK_TIMEOUT=10000";
   }
 
   /** A builder for a store on the host's {@link DataSource}. */
