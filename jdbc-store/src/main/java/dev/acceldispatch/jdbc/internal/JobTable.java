@@ -1,0 +1,468 @@
+package dev.acceldispatch.jdbc.internal;
+
+import dev.acceldispatch.JobState;
+import dev.acceldispatch.jdbc.JdbcStoreException;
+import dev.acceldispatch.spi.JobRecord;
+import dev.acceldispatch.spi.StaleJobException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs table: migrations, the start-up checks and every statement the store runs. Not API.
+ */
+public final class JobTable {
+  private static final Logger log = LoggerFactory.getLogger(JobTable.class);
+
+  /** Where the migrations live on the class path. */
+  public static final String MIGRATIONS = "classpath:db/acceldispatch";
+
+  private static final String COLUMNS =
+      "id, state, version, submitted_at, updated_at, preemptions, message, exit_code,"
+          + " result_attributes, spec, attempts";
+
+  private final DataSource ds;
+  private final String table;
+  private final String product;
+  private final int schemaVersion;
+
+  private JobTable(DataSource ds, String table, String product, int schemaVersion) {
+    this.ds = ds;
+    this.table = table;
+    this.product = product;
+    this.schemaVersion = schemaVersion;
+  }
+
+  /**
+   * Migrates (when asked), refuses a schema newer than the known migrations, and reads every
+   * unfinished row once so that a corrupt one fails here, at start, naming the row.
+   */
+  public static JobTable open(DataSource ds, String schema, String prefix, boolean migrate) {
+    String product;
+    try (Connection c = ds.getConnection()) {
+      product = c.getMetaData().getDatabaseProductName();
+    } catch (SQLException e) {
+      throw new JdbcStoreException("cannot connect to the job store database: " + e.getMessage(), e);
+    }
+    String history = prefix + "schema_history";
+    var cfg = Flyway.configure(JobTable.class.getClassLoader())
+        .dataSource(ds)
+        .locations(MIGRATIONS)
+        .table(history)
+        .placeholders(Map.of("prefix", prefix))
+        // An applied version we do not know must stop us (checked below, with a clear message),
+        // not be ignored as Flyway's default "*:future" would.
+        .ignoreMigrationPatterns(new String[0])
+        // The host's schema may hold its own tables: start our history at 0 there, so V1 still runs.
+        .baselineOnMigrate(true)
+        .baselineVersion("0")
+        .baselineDescription("accel-dispatch baseline")
+        .cleanDisabled(true);
+    if (schema != null) {
+      cfg.schemas(schema).defaultSchema(schema).createSchemas(true);
+    }
+    Flyway flyway = cfg.load();
+    String where = (schema == null ? "" : "schema " + schema + ", ") + "history table " + history;
+    int known = 0;
+    for (MigrationInfo mi : flyway.info().all()) {
+      if (mi.getVersion() != null && mi.getState() != null && !mi.getState().name().startsWith("FUTURE")) {
+        known = Math.max(known, Integer.parseInt(mi.getVersion().getVersion()));
+      }
+    }
+    for (MigrationInfo mi : flyway.info().applied()) {
+      if (mi.getState() == MigrationState.FUTURE_SUCCESS || mi.getState() == MigrationState.FUTURE_FAILED) {
+        throw new JdbcStoreException(
+            "the job store database (" + where + ") is at schema version " + mi.getVersion()
+                + " (\"" + mi.getDescription() + "\"), newer than the versions this accel-dispatch-jdbc-store knows"
+                + " (up to " + known + "): it was migrated by a newer release. Refusing to start rather than"
+                + " misread its rows; run the newer release or restore a matching backup.");
+      }
+    }
+    if (migrate) {
+      try {
+        MigrateResult r = flyway.migrate();
+        if (r.migrationsExecuted > 0) {
+          log.info("job store: applied {} migration(s) ({}), schema now at version {}", r.migrationsExecuted, where, r.targetSchemaVersion);
+        }
+      } catch (RuntimeException e) {
+        throw new JdbcStoreException("migrating the job store database (" + where + ") failed: " + e.getMessage(), e);
+      }
+    }
+    MigrationInfo current = flyway.info().current();
+    int version = current == null || current.getVersion() == null ? 0 : Integer.parseInt(current.getVersion().getVersion());
+    if (version != known) {
+      throw new JdbcStoreException(
+          "the job store database (" + where + ") is at schema version " + version + " but this library needs "
+              + known + (migrate ? "" : "; build the store with migrate(true) or apply the migrations in " + MIGRATIONS));
+    }
+    String qualified = (schema == null ? "" : "\"" + schema + "\".") + prefix + "jobs";
+    JobTable t = new JobTable(ds, qualified, product, version);
+    t.checkUnfinishedRows();
+    return t;
+  }
+
+  /** The qualified table name. */
+  public String qualifiedName() {
+    return table;
+  }
+
+  /** The database product, as the driver names it. */
+  public String databaseProduct() {
+    return product;
+  }
+
+  /** The schema version. */
+  public int schemaVersion() {
+    return schemaVersion;
+  }
+
+  private void checkUnfinishedRows() {
+    List<String> problems = new ArrayList<>();
+    int ok = 0;
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT " + COLUMNS + " FROM " + table + " WHERE terminal = FALSE ORDER BY submitted_at, id")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          try {
+            read(rs);
+            ok++;
+          } catch (JdbcStoreException e) {
+            problems.add(e.getMessage());
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw sql("reading the unfinished jobs", e);
+    }
+    if (!problems.isEmpty()) {
+      throw new JdbcStoreException(
+          problems.size() + " unfinished job row(s) in " + table + " cannot be read, so they would be lost;"
+              + " refusing to start. Repair or remove them: " + String.join("; ", problems));
+    }
+    log.info("job store {} on {} ready: schema version {}, {} unfinished jobs", table, product, schemaVersion, ok);
+  }
+
+  // ---- statements ---------------------------------------------------------------------------------
+
+  /** Inserts at version 0, leased when {@code owner} is not null. */
+  public void insert(JobRecord job, String owner, Instant leaseUntil) {
+    JobRecord r = job.withVersion(0);
+    String sql = "INSERT INTO " + table
+        + " (id, state, terminal, version, name, tenant, priority, submitted_at, updated_at, preemptions,"
+        + " message, exit_code, result_attributes, spec, attempts, lease_owner, lease_until, cancel_requested)"
+        + " VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)";
+    try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      int i = 1;
+      ps.setString(i++, r.id());
+      ps.setString(i++, r.state().name());
+      ps.setBoolean(i++, r.state().isTerminal());
+      ps.setString(i++, r.spec().name());
+      ps.setString(i++, r.spec().tenant());
+      ps.setInt(i++, r.spec().priority());
+      setTime(ps, i++, r.submittedAt());
+      setTime(ps, i++, r.updatedAt());
+      ps.setInt(i++, r.preemptions());
+      ps.setString(i++, r.message());
+      setInteger(ps, i++, r.exitCode());
+      ps.setString(i++, JobJson.writeMap(r.resultAttributes()));
+      ps.setString(i++, JobJson.writeSpec(r.spec()));
+      ps.setString(i++, JobJson.writeAttempts(r.attempts()));
+      ps.setString(i++, owner);
+      setTime(ps, i, leaseUntil);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if ("23505".equals(e.getSQLState())) {
+        throw new IllegalStateException("job " + r.id() + " already exists");
+      }
+      throw sql("inserting job " + r.id(), e);
+    }
+  }
+
+  /** Replaces the row if it is still at {@code job.version()}. */
+  public JobRecord update(JobRecord job) {
+    String sql = "UPDATE " + table
+        + " SET state = ?, terminal = ?, version = ?, name = ?, tenant = ?, priority = ?, submitted_at = ?,"
+        + " updated_at = ?, preemptions = ?, message = ?, exit_code = ?, result_attributes = ?, spec = ?, attempts = ?"
+        + " WHERE id = ? AND version = ?";
+    try (Connection c = ds.getConnection()) {
+      int n;
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        int i = 1;
+        ps.setString(i++, job.state().name());
+        ps.setBoolean(i++, job.state().isTerminal());
+        ps.setLong(i++, job.version() + 1);
+        ps.setString(i++, job.spec().name());
+        ps.setString(i++, job.spec().tenant());
+        ps.setInt(i++, job.spec().priority());
+        setTime(ps, i++, job.submittedAt());
+        setTime(ps, i++, job.updatedAt());
+        ps.setInt(i++, job.preemptions());
+        ps.setString(i++, job.message());
+        setInteger(ps, i++, job.exitCode());
+        ps.setString(i++, JobJson.writeMap(job.resultAttributes()));
+        ps.setString(i++, JobJson.writeSpec(job.spec()));
+        ps.setString(i++, JobJson.writeAttempts(job.attempts()));
+        ps.setString(i++, job.id());
+        ps.setLong(i, job.version());
+        n = ps.executeUpdate();
+      }
+      if (n == 1) {
+        return job.withVersion(job.version() + 1);
+      }
+      try (PreparedStatement ps = c.prepareStatement("SELECT version FROM " + table + " WHERE id = ?")) {
+        ps.setString(1, job.id());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            throw new IllegalStateException("job " + job.id() + " does not exist");
+          }
+          throw new StaleJobException(job.id(), job.version(), rs.getLong(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw sql("updating job " + job.id(), e);
+    }
+  }
+
+  /** The job, if stored. */
+  public Optional<JobRecord> find(String jobId) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM " + table + " WHERE id = ?")) {
+      ps.setString(1, jobId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw sql("reading job " + jobId, e);
+    }
+  }
+
+  /** Unfinished jobs, oldest first. */
+  public List<JobRecord> unfinished() {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT " + COLUMNS + " FROM " + table + " WHERE terminal = FALSE ORDER BY submitted_at, id")) {
+      return readAll(ps);
+    } catch (SQLException e) {
+      throw sql("reading the unfinished jobs", e);
+    }
+  }
+
+  /** Leases up to {@code max} free unfinished jobs to {@code owner}, in one transaction. */
+  public List<JobRecord> acquireLeases(String owner, Instant now, Instant until, int max) {
+    String pick = "SELECT id FROM " + table
+        + " WHERE terminal = FALSE AND (lease_owner IS NULL OR lease_until < ?)"
+        + " ORDER BY submitted_at, id LIMIT ? FOR UPDATE SKIP LOCKED";
+    // Re-checked on the row itself, so that even a database that ignored SKIP LOCKED could not
+    // hand one job to two owners.
+    String take = "UPDATE " + table + " SET lease_owner = ?, lease_until = ?"
+        + " WHERE id = ? AND terminal = FALSE AND (lease_owner IS NULL OR lease_until < ?)";
+    try (Connection c = ds.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(pick)) {
+          setTime(ps, 1, now);
+          ps.setInt(2, max);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              ids.add(rs.getString(1));
+            }
+          }
+        }
+        List<JobRecord> out = new ArrayList<>();
+        try (PreparedStatement up = c.prepareStatement(take);
+            PreparedStatement sel = c.prepareStatement("SELECT " + COLUMNS + " FROM " + table + " WHERE id = ?")) {
+          for (String id : ids) {
+            up.setString(1, owner);
+            setTime(up, 2, until);
+            up.setString(3, id);
+            setTime(up, 4, now);
+            if (up.executeUpdate() == 1) {
+              sel.setString(1, id);
+              try (ResultSet rs = sel.executeQuery()) {
+                if (rs.next()) {
+                  out.add(read(rs));
+                }
+              }
+            }
+          }
+        }
+        c.commit();
+        return out;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    } catch (SQLException e) {
+      throw sql("acquiring leases for " + owner, e);
+    }
+  }
+
+  /** Extends {@code owner}'s leases; returns the unfinished jobs it still holds. */
+  public Set<String> renewLeases(String owner, Instant until) {
+    try (Connection c = ds.getConnection()) {
+      boolean auto = c.getAutoCommit();
+      c.setAutoCommit(false);
+      try {
+        try (PreparedStatement ps = c.prepareStatement(
+            "UPDATE " + table + " SET lease_until = ? WHERE lease_owner = ? AND terminal = FALSE")) {
+          setTime(ps, 1, until);
+          ps.setString(2, owner);
+          ps.executeUpdate();
+        }
+        Set<String> held = ids(c, "SELECT id FROM " + table
+            + " WHERE lease_owner = ? AND terminal = FALSE ORDER BY submitted_at, id", owner);
+        c.commit();
+        return held;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(auto);
+      }
+    } catch (SQLException e) {
+      throw sql("renewing the leases of " + owner, e);
+    }
+  }
+
+  /** Drops {@code owner}'s lease of one job. */
+  public void releaseLease(String owner, String jobId) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "UPDATE " + table + " SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?")) {
+      ps.setString(1, jobId);
+      ps.setString(2, owner);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw sql("releasing the lease of job " + jobId, e);
+    }
+  }
+
+  /** Flags an unfinished job for cancellation. */
+  public boolean requestCancel(String jobId) {
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "UPDATE " + table + " SET cancel_requested = TRUE WHERE id = ? AND terminal = FALSE")) {
+      ps.setString(1, jobId);
+      return ps.executeUpdate() == 1;
+    } catch (SQLException e) {
+      throw sql("requesting the cancellation of job " + jobId, e);
+    }
+  }
+
+  /** The unfinished jobs leased to {@code owner} with a cancellation request. */
+  public Set<String> cancelRequests(String owner) {
+    try (Connection c = ds.getConnection()) {
+      return ids(c, "SELECT id FROM " + table
+          + " WHERE lease_owner = ? AND cancel_requested = TRUE AND terminal = FALSE ORDER BY submitted_at, id", owner);
+    } catch (SQLException e) {
+      throw sql("reading the cancellation requests of " + owner, e);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------
+
+  private static Set<String> ids(Connection c, String sql, String param) throws SQLException {
+    Set<String> out = new LinkedHashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setString(1, param);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<JobRecord> readAll(PreparedStatement ps) throws SQLException {
+    List<JobRecord> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(read(rs));
+      }
+    }
+    return out;
+  }
+
+  /** One row; a row that cannot be read is a {@link JdbcStoreException} naming the row and field. */
+  private JobRecord read(ResultSet rs) throws SQLException {
+    String id = rs.getString("id");
+    String column = "state";
+    try {
+      String stateName = rs.getString("state");
+      JobState state;
+      try {
+        state = JobState.valueOf(stateName);
+      } catch (IllegalArgumentException | NullPointerException e) {
+        throw new JobJson.CorruptJsonException("unknown job state '" + stateName + "'");
+      }
+      column = "spec";
+      var spec = JobJson.readSpec(rs.getString("spec"));
+      column = "attempts";
+      var attempts = JobJson.readAttempts(rs.getString("attempts"));
+      column = "result_attributes";
+      var attrs = JobJson.readMap(rs.getString("result_attributes"), "result_attributes");
+      column = "exit_code, submitted_at or updated_at";
+      int exit = rs.getInt("exit_code");
+      Integer exitCode = rs.wasNull() ? null : exit;
+      return new JobRecord(
+          id, spec, state, rs.getLong("version"), getTime(rs, "submitted_at"), getTime(rs, "updated_at"),
+          attempts, rs.getInt("preemptions"), rs.getString("message"), exitCode, attrs);
+    } catch (JobJson.CorruptJsonException e) {
+      throw new JdbcStoreException("job row '" + id + "' in " + table + " is corrupt (column " + column + "): " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new JdbcStoreException("job row '" + id + "' in " + table + " is corrupt (column " + column + "): "
+          + e.getClass().getSimpleName());
+    }
+  }
+
+  private static void setTime(PreparedStatement ps, int i, Instant t) throws SQLException {
+    if (t == null) {
+      ps.setNull(i, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+    } else {
+      ps.setObject(i, OffsetDateTime.ofInstant(t.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+    }
+  }
+
+  private static Instant getTime(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+
+  private static void setInteger(PreparedStatement ps, int i, Integer v) throws SQLException {
+    if (v == null) {
+      ps.setNull(i, java.sql.Types.INTEGER);
+    } else {
+      ps.setInt(i, v);
+    }
+  }
+
+  private JdbcStoreException sql(String what, SQLException e) {
+    // SQLState and the driver's message (statements use parameters, so no values appear in it).
+    return new JdbcStoreException(what + " in " + table + " failed (SQLState " + e.getSQLState() + "): " + e.getMessage(), e);
+  }
+
+}

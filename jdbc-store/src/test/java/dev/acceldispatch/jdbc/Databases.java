@@ -1,0 +1,67 @@
+package dev.acceldispatch.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcDataSource;
+
+/** The test databases: the local PostgreSQL (which must be running) and H2. */
+final class Databases {
+  static final String PG_URL = System.getProperty("accel.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
+  static final String PG_USER = System.getProperty("accel.pg.user", "postgres");
+
+  private Databases() {}
+
+  /**
+   * A pool on the local PostgreSQL. Fails (never skips) when the server is unreachable: start it
+   * with {@code pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start}.
+   */
+  static HikariDataSource postgres(int poolSize) {
+    HikariConfig cfg = new HikariConfig();
+    cfg.setJdbcUrl(PG_URL);
+    cfg.setUsername(PG_USER);
+    cfg.setMaximumPoolSize(poolSize);
+    cfg.setMinimumIdle(0);
+    cfg.setConnectionTimeout(5000);
+    cfg.setInitializationFailTimeout(5000);
+    try {
+      return new HikariDataSource(cfg);
+    } catch (RuntimeException e) {
+      throw new AssertionError("PostgreSQL at " + PG_URL + " (user " + PG_USER + ") is unreachable; these tests need it."
+          + " Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", e);
+    }
+  }
+
+  /** A fresh schema name for one test or class. */
+  static String freshSchema() {
+    return "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+  }
+
+  static void dropSchema(DataSource ds, String schema) {
+    exec(ds, "DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+  }
+
+  /** A private in-memory H2 database, alive until {@link #shutdownH2}. */
+  static JdbcDataSource h2Memory() {
+    JdbcDataSource ds = new JdbcDataSource();
+    ds.setURL("jdbc:h2:mem:" + UUID.randomUUID() + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_DELAY=-1");
+    ds.setUser("sa");
+    return ds;
+  }
+
+  static void shutdownH2(DataSource ds) {
+    exec(ds, "SHUTDOWN");
+  }
+
+  static void exec(DataSource ds, String sql) {
+    try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+}
