@@ -928,8 +928,11 @@ public final class DispatchEngine implements Dispatcher {
     }
     Instant now = now();
     try {
+      // Only jobs known before the renewal can be missing from its answer for a reason: one
+      // submitted meanwhile is leased to us but was not there to renew.
+      List<JobRun> known = new ArrayList<>(jobs.values());
       Set<String> held = store.renewLeases(instanceId, now, cfg.leaseDuration());
-      for (JobRun j : new ArrayList<>(jobs.values())) {
+      for (JobRun j : known) {
         if (!j.state().isTerminal() && !held.contains(j.id)) {
           abandon(j, "its lease was taken over by another dispatcher");
         }

@@ -36,22 +36,6 @@ public final class CrashChild {
 
   private CrashChild() {}
 
-  /**
-   * Sets {@code Dispatcher.Builder#leaseDuration} when the engine has it. The engine's lease
-   * integration (main, df605d3) came after this branch was cut; once merged, this is simply {@code
-   * b.leaseDuration(d)}. A dispatcher restarted after SIGKILL is a new instance that must wait for
-   * the dead one's leases to expire, so the tests want them short.
-   */
-  static void leaseDuration(Dispatcher.Builder b, Duration d) {
-    try {
-      Dispatcher.Builder.class.getMethod("leaseDuration", Duration.class).invoke(b, d);
-    } catch (NoSuchMethodException e) {
-      System.err.println("this engine has no leases; crash.leaseMillis ignored");
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** Entry point; see the class comment for the arguments. */
   public static void main(String[] args) throws Exception {
     String mode = args[0];
@@ -79,7 +63,9 @@ public final class CrashChild {
     }
     Dispatcher.Builder b = Dispatcher.builder();
     if (args.length > 0 && System.getProperty("crash.leaseMillis") != null) {
-      leaseDuration(b, Duration.ofMillis(Long.getLong("crash.leaseMillis")));
+      // A dispatcher restarted after SIGKILL is a new instance that waits for the dead one's
+      // leases to expire, so the tests keep them short.
+      b.leaseDuration(Duration.ofMillis(Long.getLong("crash.leaseMillis")));
     }
     Dispatcher d = b
         .provider(tpu)

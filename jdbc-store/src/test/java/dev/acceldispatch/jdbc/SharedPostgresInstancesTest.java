@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.acceldispatch.Attempt;
-import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobState;
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.testkit.cloud.CloudModel;
@@ -30,19 +29,13 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIf;
 
 /**
  * Three dispatcher JVMs ({@link CrashChild} in {@code instance} mode) share one PostgreSQL store
  * and process 500 jobs on the TPU emulator; one is killed with SIGKILL mid-run, and the other two
  * take its jobs over when its leases expire. Every job ends exactly once: one terminal event in all
  * the instances' output, one attempt, one cloud allocation per resource name, nothing left.
- *
- * <p>Needs the engine's lease integration ({@code Dispatcher.Builder#leaseDuration}, on main since
- * df605d3); on a branch cut before it, the engine ignores leases and this test cannot pass, so it
- * runs only where the engine has them (always, once merged: then the condition can go).
  */
-@EnabledIf("engineHasLeases")
 class SharedPostgresInstancesTest {
   private static final int JOBS_EACH = 200;
   private static final int JOBS_OF_THE_VICTIM = 100;
@@ -52,15 +45,6 @@ class SharedPostgresInstancesTest {
   private String schema;
   private Path log;
   private final List<Process> children = new ArrayList<>();
-
-  static boolean engineHasLeases() {
-    try {
-      Dispatcher.Builder.class.getMethod("leaseDuration", Duration.class);
-      return true;
-    } catch (NoSuchMethodException e) {
-      return false;
-    }
-  }
 
   @BeforeEach
   void start() throws IOException {
