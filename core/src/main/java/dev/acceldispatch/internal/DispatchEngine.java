@@ -191,6 +191,7 @@ public final class DispatchEngine implements Dispatcher {
         } else {
           store.insert(job.toRecord(now));
         }
+        job.stored = true;
         break;
       } catch (IllegalStateException duplicateId) {
         // a random id collided with a stored job: draw another
@@ -928,9 +929,9 @@ public final class DispatchEngine implements Dispatcher {
     }
     Instant now = now();
     try {
-      // Only jobs known before the renewal can be missing from its answer for a reason: one
-      // submitted meanwhile is leased to us but was not there to renew.
-      List<JobRun> known = new ArrayList<>(jobs.values());
+      // Only jobs already in the store before the renewal can be missing from its answer for a
+      // reason: one being submitted meanwhile is (or will be) leased to us but was not there to renew.
+      List<JobRun> known = jobs.values().stream().filter(j -> j.stored).toList();
       Set<String> held = store.renewLeases(instanceId, now, cfg.leaseDuration());
       for (JobRun j : known) {
         if (!j.state().isTerminal() && !held.contains(j.id)) {
@@ -959,6 +960,7 @@ public final class DispatchEngine implements Dispatcher {
   private void adopt(JobRecord r) {
     Instant now = now();
     JobRun job = new JobRun(this, r.id(), r.spec(), r.state(), r.submittedAt(), sequence.incrementAndGet());
+    job.stored = true;
     if (jobs.putIfAbsent(r.id(), job) != null) {
       return;
     }

@@ -43,6 +43,8 @@ final class JobRun implements JobHandle {
   boolean queued;
   boolean everRan;
   boolean abandoned;
+  /** Whether the store holds the job (set by the submitting thread once its insert returned). */
+  volatile boolean stored;
   int inFlightProvisions;
   int pendingReleases;
   final Set<String> excludedOffers = new HashSet<>();
