@@ -89,6 +89,10 @@ public final class Replay {
         submittedAt[i] = j.submitSeconds();
         handles.add(d.submit(policy.apply(mapping.spec(j), j, model)));
         lowerBound += mapping.lowerBound(j, clouds.offers);
+        if ((i + 1) % 10_000 == 0) {
+          log.info("policy {}: {} of {} jobs submitted, simulated day {}, {} queued, {} ms wall", policy.key(), i + 1,
+              jobs.size(), j.submitSeconds() / 86_400, queued[0], (System.nanoTime() - start) / 1_000_000);
+        }
       }
       // Drain: run until every job has ended, sampling as we go (bounded, in case something never ends).
       long limit = lastSubmit + 2 * longest + 30L * 86_400;
