@@ -5,6 +5,7 @@ import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.Shapes;
+import dev.acceldispatch.spi.PlacementPolicy;
 import dev.acceldispatch.testkit.ManualScheduler;
 import java.time.Duration;
 import java.util.Arrays;
@@ -23,7 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Time from a capacity error to the next provision call. The cheapest of 10 offers always
+ * Time from a capacity error to the next provision call. The cheapest of 10 offers (ranked by
+ * {@code PlacementPolicy.CHEAPEST}) always
  * answers "no capacity"; each operation submits a job, which the engine places there, fails over
  * from, and provisions on the next offer, all inline in virtual time. The provider records, in
  * wall nanoseconds, the gap between throwing the capacity error and receiving the next create;
@@ -59,6 +61,8 @@ public class FailoverBenchmark {
         .scheduler(scheduler)
         .providerExecutor(Runnable::run)
         .provider(provider)
+        // CHEAPEST: BALANCED would learn to avoid the failing offer after the first error.
+        .placementPolicy(PlacementPolicy.CHEAPEST)
         .capacityBlock(Duration.ofMillis(1))
         .pollInterval(Duration.ofMillis(1), Duration.ofMillis(1))
         .reconcileInterval(Duration.ofDays(365))

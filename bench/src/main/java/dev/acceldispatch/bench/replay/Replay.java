@@ -95,7 +95,8 @@ public final class Replay {
         }
       }
       // Drain: run until every job has ended, sampling as we go (bounded, in case something never ends).
-      long limit = lastSubmit + 2 * longest + 30L * 86_400;
+      // Single-region queues can hold a job for weeks before its long run starts: wait generously.
+      long limit = lastSubmit + 50 * longest + 365L * 86_400;
       while (handles.stream().anyMatch(h -> !h.state().isTerminal()) && nextSample < limit) {
         advanceTo(scheduler, t0, nextSample);
         samples.add(sample(scheduler, t0, queued[0], clouds));
@@ -137,7 +138,7 @@ public final class Replay {
       if (r == null || r.state() != JobState.SUCCEEDED) {
         lost++;
         if (lost <= 5) {
-          log.warn("policy {}: job {} did not succeed: {}", policy.key(), jobs.get(i).id(), r == null ? h.state() : r.message());
+          log.warn("policy {}: job {} did not succeed (still {} at the end of the drain counts as lost): {}", policy.key(), jobs.get(i).id(), h.state(), r == null ? "unfinished" : r.message());
         }
         continue;
       }
