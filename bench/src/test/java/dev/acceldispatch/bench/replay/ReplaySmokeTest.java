@@ -33,6 +33,23 @@ class ReplaySmokeTest {
   }
 
   @Test
+  void run_sameSeedTwice_sameMetrics(@TempDir Path out) throws Exception {
+    List<String> first = metricsWithoutWallTime(out.resolve("1"));
+    List<String> second = metricsWithoutWallTime(out.resolve("2"));
+
+    assertThat(second).isEqualTo(first);
+  }
+
+  private static List<String> metricsWithoutWallTime(Path out) throws Exception {
+    ReplayMain.run(ReplayMain.parse(new String[] {
+        "--trace", "alibaba", "--from-days", "110", "--max-jobs", "80", "--policies", "cd", "--out", out.toString(), "--samples", "20"}));
+    // Columns 17-19 are wall time, engine events and events per second: measured, not simulated.
+    return Files.readAllLines(out.resolve("replay-alibaba.csv")).stream()
+        .map(l -> String.join(",", java.util.Arrays.copyOfRange(l.split(","), 0, 16)))
+        .toList();
+  }
+
+  @Test
   void read_windowAndTimeScale_shiftsAndScalesTimes(@TempDir Path dir) throws Exception {
     Path csv = dir.resolve("t.csv");
     Files.writeString(csv, "job_id,submit_time_s,gpu_count,duration_s,extra\n1,50,1,10,x\n2,100,2,40,y\n3,300,8,1,z\n");
