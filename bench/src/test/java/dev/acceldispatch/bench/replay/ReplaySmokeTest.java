@@ -1,0 +1,74 @@
+package dev.acceldispatch.bench.replay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CI check of the benchmarks: a tiny replay runs every policy and writes its report. */
+class ReplaySmokeTest {
+
+  @Test
+  void run_fewHundredAlibabaJobs_writesReportCsvAndChartWithNoJobLost(@TempDir Path out) throws Exception {
+    ReplayMain.Options o = ReplayMain.parse(new String[] {
+        "--trace", "alibaba", "--from-days", "109.5", "--max-jobs", "200", "--out", out.toString(), "--samples", "50"});
+
+    Path md = ReplayMain.run(o);
+
+    assertThat(md).exists();
+    String report = Files.readString(md);
+    assertThat(report).contains("(a) single-region", "(b) cheapest-first", "(c) AccelDispatch default", "(d) AccelDispatch BALANCED + hedging");
+    List<String> csv = Files.readAllLines(out.resolve("replay-alibaba.csv"));
+    assertThat(csv).hasSize(5);
+    for (String row : csv.subList(1, csv.size())) {
+      String[] f = row.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
+      assertThat(Integer.parseInt(f[2])).as("jobs in %s", row).isEqualTo(200);
+      assertThat(Integer.parseInt(f[4])).as("jobs lost in %s", row).isZero();
+      assertThat(Double.parseDouble(f[7])).as("cost over lower bound in %s", row).isGreaterThanOrEqualTo(1.0);
+    }
+    assertThat(Files.readString(out.resolve("replay-alibaba.svg"))).startsWith("<svg").contains("<polyline");
+  }
+
+  @Test
+  void run_sameSeedTwice_sameMetrics(@TempDir Path out) throws Exception {
+    List<String> first = metricsWithoutWallTime(out.resolve("1"));
+    List<String> second = metricsWithoutWallTime(out.resolve("2"));
+
+    assertThat(second).isEqualTo(first);
+  }
+
+  private static List<String> metricsWithoutWallTime(Path out) throws Exception {
+    ReplayMain.run(ReplayMain.parse(new String[] {
+        "--trace", "alibaba", "--from-days", "110", "--max-jobs", "80", "--policies", "cd", "--out", out.toString(), "--samples", "20"}));
+    // Columns 17-19 are wall time, engine events and events per second: measured, not simulated.
+    return Files.readAllLines(out.resolve("replay-alibaba.csv")).stream()
+        .map(l -> String.join(",", java.util.Arrays.copyOfRange(l.split(","), 0, 16)))
+        .toList();
+  }
+
+  @Test
+  void read_windowAndTimeScale_shiftsAndScalesTimes(@TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("t.csv");
+    Files.writeString(csv, "job_id,submit_time_s,gpu_count,duration_s,extra\n1,50,1,10,x\n2,100,2,40,y\n3,300,8,1,z\n");
+
+    List<TraceJob> jobs = TraceReader.read(csv, 100, 150, 0.5, 10);
+
+    assertThat(jobs).containsExactly(new TraceJob("2", 0, 2, 20));
+  }
+
+  @Test
+  void lowerBound_isCheapestShapeAndTierOverAllOffers() {
+    ModelParameters m = ModelParameters.defaults();
+    JobMapping mapping = new JobMapping(m);
+    TraceJob job = new TraceJob("42", 0, 1, 3600);
+    var offers = SimulatedClouds.offersIn("gcp-gpu", "us-central1", "us-central1-a", dev.acceldispatch.PriceCatalog.defaults());
+
+    double bound = mapping.lowerBound(job, offers);
+
+    // Candidates: A100 40GB 1h at 3.67 (1.45 spot), T4 4.8h at 0.54 (0.18), L4 2.58h at 0.71 (0.28).
+    assertThat(bound).isLessThan(3.67).isGreaterThan(0);
+  }
+}
