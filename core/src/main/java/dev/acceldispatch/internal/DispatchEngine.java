@@ -1,5 +1,6 @@
 package dev.acceldispatch.internal;
 
+import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.Attempt;
 import dev.acceldispatch.AttemptOutcome;
 import dev.acceldispatch.Dispatcher;
@@ -77,6 +78,7 @@ public final class DispatchEngine implements Dispatcher {
   private final JobStore store;
   private final Map<String, ProviderGateway> gateways = new LinkedHashMap<>();
   private final OfferHealth health;
+  private final OfferKeys keys;
   private final Placement placement;
   private final TenantLedger ledger;
   private final JobQueue queue = new JobQueue();
@@ -121,7 +123,6 @@ public final class DispatchEngine implements Dispatcher {
       executor = cfg.providerExecutor();
     }
     this.store = cfg.store() == null ? new InMemoryJobStore() : cfg.store();
-    this.health = new OfferHealth(cfg.defaultSpotPreemptionsPerHour());
     this.ledger = new TenantLedger(cfg.tenants());
     this.listeners.addAll(cfg.listeners());
     FailsafeSchedulerAdapter adapter = new FailsafeSchedulerAdapter(scheduler, executor);
@@ -143,7 +144,9 @@ public final class DispatchEngine implements Dispatcher {
         throw new IllegalArgumentException("providerLimits: no provider with id '" + id + "' is wired");
       }
     }
-    this.placement = new Placement(offers, cfg.placementPolicy(), health, cfg.checkpointRestartOverhead(),
+    this.keys = new OfferKeys(offers);
+    this.health = new OfferHealth(cfg.defaultSpotPreemptionsPerHour(), keys);
+    this.placement = new Placement(offers, keys, cfg.placementPolicy(), health, cfg.checkpointRestartOverhead(),
         o -> gateways.get(o.providerId()).isOpen(o.region()));
   }
 
@@ -225,7 +228,7 @@ public final class DispatchEngine implements Dispatcher {
     }
     List<PlannedOffer> ranked = new ArrayList<>();
     int rank = 1;
-    for (Placement.Ranked r : placement.rank(spec, ev.available)) {
+    for (Placement.Ranked r : placement.rank(spec, ev.available, true)) {
       PlacementCandidate c = r.candidate();
       ranked.add(
           new PlannedOffer(rank++, c.offer(), c.spot(), c.estimatedRunTime(), c.estimatedCost(), c.expectedTimeToStart(), r.score(), r.reason()));
@@ -451,7 +454,7 @@ public final class DispatchEngine implements Dispatcher {
       job.waitReason = ev.unavailable.isEmpty() ? "" : ev.unavailable.get(0).getValue();
       return PlaceResult.WAIT;
     }
-    List<Placement.Ranked> ranked = placement.rank(job.spec, ev.available);
+    List<Placement.Ranked> ranked = placement.rank(job.spec, ev.available, false);
     String tenant = job.spec.tenant();
     Money liveSpend = ledger.liveSpend(tenant, now);
     List<PlacementCandidate> chosen = new ArrayList<>();
@@ -489,7 +492,7 @@ public final class DispatchEngine implements Dispatcher {
       Attempt a = new Attempt(n, c.offer(), c.spot(), resourceName(job.id, n), null, now, null, null, null, Money.ZERO, "");
       job.replace(a);
       started.add(a);
-      liveByOffer.merge(c.offer().key(), 1, Integer::sum);
+      liveByOffer.merge(keys.of(c.offer()), 1, Integer::sum);
     }
     setState(job, JobState.PROVISIONING, "provisioning " + started.get(0).offer().key()
         + (started.size() > 1 ? " and " + (started.size() - 1) + " hedges" : ""));
@@ -561,7 +564,7 @@ public final class DispatchEngine implements Dispatcher {
     Offer o = a.offer();
     AttemptOutcome outcome = AttemptOutcome.FAILED;
     Instant blockedUntil = null;
-    String shape = o.shape().toString();
+    AcceleratorShape shape = o.shape();
     if (e instanceof ProviderException.CapacityUnavailable) {
       outcome = AttemptOutcome.CAPACITY;
       blockedUntil = now.plus(cfg.capacityBlock());
@@ -579,7 +582,7 @@ public final class DispatchEngine implements Dispatcher {
       blockedUntil = now.plus(cfg.quotaBlock());
       health.block(new OfferHealth.Block(o.providerId(), null, null, null, null, blockedUntil, e.kind() + ": " + e.cloudCode()));
     } else if (e instanceof ProviderException.InvalidRequest) {
-      job.excludedOffers.add(o.key());
+      job.excludedOffers.add(keys.of(o));
     } else {
       blockedUntil = now.plus(TRANSIENT_BLOCK);
       health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), shape, null, blockedUntil, e.kind() + ": " + e.cloudCode()));
@@ -696,10 +699,10 @@ public final class DispatchEngine implements Dispatcher {
     Instant until = now.plus(cfg.preemptionPenalty());
     if (a.spot()) {
       health.recordSpotRun(o, Duration.between(ranFrom, now), true);
-      health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), o.shape().toString(), true, until,
+      health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), o.shape(), true, until,
           (preempted ? "spot preemption" : "spot resource vanished") + " of attempt " + a.number()));
     } else {
-      health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), o.shape().toString(), null, until,
+      health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), o.shape(), null, until,
           "resource lost in attempt " + a.number()));
     }
     health.recordFailure(o, now);
@@ -744,7 +747,8 @@ public final class DispatchEngine implements Dispatcher {
   private void endAttempt(JobRun job, Attempt a, AttemptOutcome outcome, String detail, Money cost, Instant now) {
     Attempt ended = new Attempt(a.number(), a.offer(), a.spot(), a.resourceName(), a.resource(), a.startedAt(), a.runningAt(), now, outcome, cost, detail);
     job.replace(ended);
-    liveByOffer.computeIfPresent(a.offer().key(), (k, v) -> v <= 1 ? null : v - 1);
+    job.addClosedCost(cost);
+    liveByOffer.computeIfPresent(keys.of(a.offer()), (k, v) -> v <= 1 ? null : v - 1);
     if (a.runningAt() != null) {
       ledger.attemptStoppedRunning(job.spec.tenant(), a.hourlyPrice(), a.runningAt());
     }
@@ -966,6 +970,7 @@ public final class DispatchEngine implements Dispatcher {
     }
     job.version = r.version();
     job.attempts.addAll(r.attempts());
+    job.recomputeClosedCost();
     job.preemptions = r.preemptions();
     job.message = r.message();
     job.everRan = r.attempts().stream().anyMatch(a -> a.runningAt() != null);
@@ -973,7 +978,7 @@ public final class DispatchEngine implements Dispatcher {
     unfinished.incrementAndGet();
     armTimers(job);
     for (Attempt a : job.liveAttempts()) {
-      liveByOffer.merge(a.offer().key(), 1, Integer::sum);
+      liveByOffer.merge(keys.of(a.offer()), 1, Integer::sum);
       ledger.attemptStarted(job.spec.tenant(), a.offer().shape().acceleratorCount(), a.hourlyPrice(), now);
       if (a.runningAt() != null) {
         ledger.attemptRunning(job.spec.tenant(), a.hourlyPrice(), a.runningAt());
@@ -1008,7 +1013,7 @@ public final class DispatchEngine implements Dispatcher {
     }
     dequeue(job);
     for (Attempt a : job.liveAttempts()) {
-      liveByOffer.computeIfPresent(a.offer().key(), (k, v) -> v <= 1 ? null : v - 1);
+      liveByOffer.computeIfPresent(keys.of(a.offer()), (k, v) -> v <= 1 ? null : v - 1);
       if (a.runningAt() != null) {
         ledger.attemptStoppedRunning(job.spec.tenant(), a.hourlyPrice(), a.runningAt());
       }

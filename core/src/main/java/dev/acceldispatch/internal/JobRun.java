@@ -40,6 +40,7 @@ final class JobRun implements JobHandle {
   Integer exitCode;
   Map<String, String> resultAttributes = Map.of();
   long version;
+  private Money closedCost = Money.ZERO;
   boolean queued;
   boolean everRan;
   boolean abandoned;
@@ -128,13 +129,23 @@ final class JobRun implements JobHandle {
     return m;
   }
 
-  /** Cost of ended attempts only. */
+  /** Cost of ended attempts only: kept as a sum, since placement asks for it on every decision. */
   Money closedCost() {
+    return closedCost;
+  }
+
+  /** Adds an ended attempt's cost to the sum. */
+  void addClosedCost(Money cost) {
+    closedCost = closedCost.plus(cost);
+  }
+
+  /** Sums the cost of the attempts as loaded from the store. */
+  void recomputeClosedCost() {
     Money m = Money.ZERO;
     for (Attempt a : attempts) {
       m = m.plus(a.cost());
     }
-    return m;
+    closedCost = m;
   }
 
   Attempt attempt(int number) {

@@ -1,14 +1,13 @@
 package dev.acceldispatch.internal;
 
+import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.Offer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,60 +19,76 @@ import java.util.Optional;
  */
 final class OfferHealth {
   /** What a block covers: null fields match anything. */
-  record Block(String providerId, String region, String zone, String shapeKey, Boolean spotOnly, Instant until, String reason) {
+  record Block(String providerId, String region, String zone, AcceleratorShape shape, Boolean spotOnly, Instant until, String reason) {
     boolean covers(Offer o, boolean spot) {
       return (providerId == null || providerId.equals(o.providerId()))
           && (region == null || region.equals(o.region()))
           && (zone == null || zone.equals(o.zone()))
-          && (shapeKey == null || shapeKey.equals(o.shape().toString()))
+          && (shape == null || shape.equals(o.shape()))
           && (spotOnly == null || !spotOnly || spot);
+    }
+
+    /** What it covers, without when or why: a newer block of the same scope replaces an older one. */
+    String scope() {
+      return providerId + "|" + region + "|" + zone + "|" + shape + "|" + spotOnly;
     }
   }
 
   private static final Duration FAILURE_WINDOW = Duration.ofMinutes(30);
   private static final Duration PENALTY_PER_FAILURE = Duration.ofMinutes(5);
 
-  private final List<Block> blocks = new ArrayList<>();
+  /** One block per scope (the latest ending wins), so the list stays as small as the set of scopes. */
+  private final Map<String, Block> blocks = new LinkedHashMap<>();
+  private Instant nextPrune = Instant.MIN;
+  private final OfferKeys keys;
   private final Map<String, Deque<Instant>> failures = new HashMap<>();
   private final Map<String, double[]> preemptionStats = new HashMap<>();
   private final Map<String, Double> latencySeconds = new HashMap<>();
   private final double priorPreemptionsPerHour;
 
-  OfferHealth(double priorPreemptionsPerHour) {
+  OfferHealth(double priorPreemptionsPerHour, OfferKeys keys) {
     this.priorPreemptionsPerHour = priorPreemptionsPerHour;
+    this.keys = keys;
   }
 
   synchronized void block(Block b) {
-    blocks.add(b);
+    blocks.merge(b.scope(), b, (old, neu) -> neu.until().isAfter(old.until()) ? neu : old);
   }
 
   /** The active block covering this offer and tier, if any. */
   synchronized Optional<Block> blockOf(Offer o, boolean spot, Instant now) {
+    prune(now);
     Block found = null;
-    for (Iterator<Block> it = blocks.iterator(); it.hasNext(); ) {
-      Block b = it.next();
-      if (!b.until.isAfter(now)) {
-        it.remove();
-      } else if (b.covers(o, spot) && (found == null || b.until.isAfter(found.until))) {
+    for (Block b : blocks.values()) {
+      if (b.until.isAfter(now) && b.covers(o, spot) && (found == null || b.until.isAfter(found.until))) {
         found = b;
       }
     }
     return Optional.ofNullable(found);
   }
 
+  /** Drops ended blocks, at most once per virtual minute rather than on every lookup. */
+  private void prune(Instant now) {
+    if (now.isBefore(nextPrune)) {
+      return;
+    }
+    blocks.values().removeIf(b -> !b.until.isAfter(now));
+    nextPrune = now.plusSeconds(60);
+  }
+
   /** The earliest time a block ends, to wake queued jobs up then. */
   synchronized Optional<Instant> nextUnblock(Instant now) {
-    return blocks.stream().map(Block::until).filter(t -> t.isAfter(now)).min(Instant::compareTo);
+    return blocks.values().stream().map(Block::until).filter(t -> t.isAfter(now)).min(Instant::compareTo);
   }
 
   synchronized void recordFailure(Offer o, Instant now) {
-    Deque<Instant> q = failures.computeIfAbsent(o.key(), k -> new ArrayDeque<>());
+    Deque<Instant> q = failures.computeIfAbsent(keys.of(o), k -> new ArrayDeque<>());
     q.addLast(now);
     trim(q, now);
   }
 
   synchronized int recentFailures(Offer o, Instant now) {
-    Deque<Instant> q = failures.get(o.key());
+    Deque<Instant> q = failures.get(keys.of(o));
     if (q == null) {
       return 0;
     }

@@ -57,14 +57,16 @@ final class Placement {
   private final OfferHealth health;
   private final Duration restartOverhead;
   private final java.util.function.Predicate<Offer> unhealthy;
+  private final OfferKeys keys;
 
   /**
    * @param unhealthy offers whose provider region is failing fast right now (an open circuit
    *     breaker): not placed on until it closes
    */
-  Placement(List<Offer> offers, PlacementPolicy policy, OfferHealth health, Duration restartOverhead,
+  Placement(List<Offer> offers, OfferKeys keys, PlacementPolicy policy, OfferHealth health, Duration restartOverhead,
       java.util.function.Predicate<Offer> unhealthy) {
     this.unhealthy = unhealthy;
+    this.keys = keys;
     this.offers = List.copyOf(offers);
     for (Offer o : offers) {
       byShape.computeIfAbsent(o.shape(), s -> new ArrayList<>()).add(o);
@@ -120,7 +122,7 @@ final class Placement {
           ev.exclude("zone " + o.zone() + " not in zones " + spec.zones());
           continue;
         }
-        if (excludedOffers.contains(o.key())) {
+        if (excludedOffers.contains(keys.of(o))) {
           ev.exclude("rejected this job's request before (invalid request)");
           continue;
         }
@@ -154,7 +156,7 @@ final class Placement {
                 + " is failing: its circuit breaker is open"));
             continue;
           }
-          int live = liveByOffer.getOrDefault(o.key(), 0);
+          int live = liveByOffer.getOrDefault(keys.of(o), 0);
           if (live >= o.capacity()) {
             ev.unavailable.add(Map.entry(c, "full: " + live + " of " + o.capacity() + " in use"));
             continue;
@@ -194,8 +196,12 @@ final class Placement {
         health.recentFailures(o, now));
   }
 
-  /** Orders candidates: spot first when the job prefers spot, then by the policy's score. */
-  List<Ranked> rank(JobSpec spec, List<PlacementCandidate> candidates) {
+  /**
+   * Orders candidates: spot first when the job prefers spot, then by the policy's score. The
+   * policy's explanation, which costs a formatted string per candidate, is asked only when {@code
+   * withReasons} ({@code Dispatcher.plan}); a placement decision needs the order alone.
+   */
+  List<Ranked> rank(JobSpec spec, List<PlacementCandidate> candidates, boolean withReasons) {
     boolean spotFirst = spec.spot() == SpotPolicy.PREFER;
     List<Ranked> out = new ArrayList<>(candidates.size());
     for (PlacementCandidate c : candidates) {
@@ -203,13 +209,14 @@ final class Placement {
       if (!Double.isFinite(score)) {
         throw new IllegalStateException("placement policy returned a non-finite score for " + c.offer().key());
       }
-      out.add(new Ranked(c, score, (spotFirst && c.spot() ? "spot preferred; " : "") + policy.explain(spec, c)));
+      String reason = withReasons ? (spotFirst && c.spot() ? "spot preferred; " : "") + policy.explain(spec, c) : "";
+      out.add(new Ranked(c, score, reason));
     }
     Comparator<Ranked> order = Comparator.comparingDouble(Ranked::score);
     if (spotFirst) {
       order = Comparator.<Ranked, Boolean>comparing(r -> !r.candidate().spot()).thenComparing(order);
     }
-    out.sort(order.thenComparing(r -> r.candidate().offer().key()));
+    out.sort(order.thenComparing(r -> keys.of(r.candidate().offer())));
     return out;
   }
 }
