@@ -20,6 +20,7 @@ import dev.acceldispatch.Shapes;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.TenantQuota;
 import dev.acceldispatch.event.DispatchEvent;
+import dev.acceldispatch.jdbc.JdbcJobStore;
 import dev.acceldispatch.local.LocalProvider;
 import dev.acceldispatch.testkit.emulator.tpu.TpuEmulator;
 import java.io.FileDescriptor;
@@ -102,7 +103,9 @@ public final class Demo {
     }
     List<String> problems = new ArrayList<>();
     out.println("AccelDispatch demo: 3 emulated clouds (Cloud TPU, Compute Engine, Azure) + this machine");
-    try (EmulatedClouds clouds = EmulatedClouds.start(BOOT, WORKLOAD)) {
+    // The embedded durable default: jobs and attempts in an H2 file, written before any cloud call.
+    try (EmulatedClouds clouds = EmulatedClouds.start(BOOT, WORKLOAD);
+        JdbcJobStore store = JdbcJobStore.h2File(home.resolve("jobs"))) {
       LocalProvider local = LocalProvider.builder(home.resolve("state"))
           .logDirectory(home.resolve("logs"))
           .nvidiaSmi(home.resolve("no-nvidia-smi").toString()) // CPU only, even on a GPU workstation
@@ -117,6 +120,7 @@ public final class Demo {
           .tenant("prod", TenantQuota.UNLIMITED)
           .listener(events::add)
           .listener(progress::onEvent)
+          .store(store)
           .provider(local);
       clouds.providers().forEach(builder::provider);
 
