@@ -40,7 +40,19 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
     if (!Double.isFinite(amount)) {
       throw new IllegalArgumentException("amount must be finite, got " + amount);
     }
-    return new Money(BigDecimal.valueOf(amount).setScale(8, RoundingMode.HALF_UP));
+    return new Money(scaled(amount));
+  }
+
+  /**
+   * The amount at 8 decimal places, built from a long rather than through the double's decimal
+   * string: placement prices thousands of candidates per decision.
+   */
+  private static BigDecimal scaled(double amount) {
+    double units = amount * 1e8;
+    if (Math.abs(units) < 9e18) {
+      return BigDecimal.valueOf(Math.round(units), 8);
+    }
+    return BigDecimal.valueOf(amount).setScale(8, RoundingMode.HALF_UP);
   }
 
   /** This plus {@code other}. */
@@ -60,9 +72,12 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
     return new Money(amount.multiply(seconds).divide(SECONDS_PER_HOUR, 8, RoundingMode.HALF_UP));
   }
 
-  /** This amount times {@code factor} (which must not be negative). */
+  /** This amount times {@code factor} (not negative), computed in double precision: for estimates, never for accounting. */
   public Money times(double factor) {
-    return new Money(amount.multiply(BigDecimal.valueOf(factor)).setScale(8, RoundingMode.HALF_UP));
+    if (!(factor >= 0) || !Double.isFinite(factor)) {
+      throw new IllegalArgumentException("factor must be a finite number >= 0, got " + factor);
+    }
+    return new Money(scaled(amount.doubleValue() * factor));
   }
 
   /** The amount as a double, for scoring (never for accounting). */

@@ -234,8 +234,8 @@ public final class DispatchEngine implements Dispatcher {
           new PlannedOffer(rank++, c.offer(), c.spot(), c.estimatedRunTime(), c.estimatedCost(), c.expectedTimeToStart(), r.score(), r.reason()));
     }
     List<String> excluded = new ArrayList<>(ev.excludedLines());
-    for (var e : ev.unavailable) {
-      excluded.add(e.getKey().offer().key() + (e.getKey().spot() ? " (spot)" : "") + ": " + e.getValue());
+    for (Placement.Unavailable u : ev.unavailable) {
+      excluded.add(u.offer().key() + (u.spot() ? " (spot)" : "") + ": " + u.why().get());
     }
     return new Plan(spec.name(), ranked, excluded);
   }
@@ -340,8 +340,9 @@ public final class DispatchEngine implements Dispatcher {
             scheduler.schedule(
                 guarded(() -> {
                   if (!job.everRan) {
+                    String obstacle = job.waitReason.get();
                     finishJob(job, JobState.FAILED, "did not start within its startDeadline of " + d
-                        + (job.waitReason.isEmpty() ? "" : "; last obstacle: " + job.waitReason));
+                        + (obstacle.isEmpty() ? "" : "; last obstacle: " + obstacle));
                   }
                 }),
                 Duration.between(now, job.submittedAt.plus(d)))));
@@ -451,7 +452,7 @@ public final class DispatchEngine implements Dispatcher {
       return PlaceResult.ENDED;
     }
     if (ev.available.isEmpty()) {
-      job.waitReason = ev.unavailable.isEmpty() ? "" : ev.unavailable.get(0).getValue();
+      job.waitReason = ev.unavailable.isEmpty() ? () -> "" : ev.unavailable.get(0).why();
       return PlaceResult.WAIT;
     }
     List<Placement.Ranked> ranked = placement.rank(job.spec, ev.available, false);
@@ -482,7 +483,8 @@ public final class DispatchEngine implements Dispatcher {
       }
     }
     if (chosen.isEmpty()) {
-      job.waitReason = blocker == null ? "" : blocker;
+      String why = blocker == null ? "" : blocker;
+      job.waitReason = () -> why;
       return PlaceResult.TENANT_BLOCKED;
     }
     dequeue(job);

@@ -51,7 +51,8 @@ final class JobRun implements JobHandle {
   final Set<String> excludedOffers = new HashSet<>();
   final Map<Integer, Duration> pollDelay = new HashMap<>();
   final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
-  String waitReason = "";
+  /** Why the job could not be placed last time, in words built only if someone asks. */
+  java.util.function.Supplier<String> waitReason = () -> "";
 
   JobRun(DispatchEngine engine, String id, JobSpec spec, JobState state, Instant submittedAt, long sequence) {
     this.engine = engine;

@@ -25,11 +25,14 @@ final class Placement {
   /** A scored candidate. */
   record Ranked(PlacementCandidate candidate, double score, String reason) {}
 
+  /** An offer (and tier) that could run the job but not now, and why. */
+  record Unavailable(Offer offer, boolean spot, java.util.function.Supplier<String> why) {}
+
   /** What evaluating a job against every offer found. */
   static final class Evaluation {
     final List<PlacementCandidate> available = new ArrayList<>();
-    /** Feasible but blocked or full right now, with why. */
-    final List<Map.Entry<PlacementCandidate, String>> unavailable = new ArrayList<>();
+    /** Feasible but blocked or full right now, with why (the words built only when asked). */
+    final List<Unavailable> unavailable = new ArrayList<>();
     /** Why offers can never run the job: reason to count. */
     final Map<String, Integer> excluded = new LinkedHashMap<>();
 
@@ -138,8 +141,9 @@ final class Placement {
             ev.exclude((spot ? "spot" : "on-demand") + " price " + hourly + "/h above maxHourlyPrice " + spec.maxHourlyPrice().get() + "/h");
             continue;
           }
-          PlacementCandidate c = candidate(spec, o, spot, now);
+          PlacementCandidate c = null;
           if (spec.maxTotalCost().isPresent()) {
+            c = candidate(spec, o, spot, now);
             Money left = spec.maxTotalCost().get().minusOrZero(spent);
             if (c.estimatedCost().isGreaterThan(left)) {
               ev.exclude("estimated cost " + c.estimatedCost() + " above the " + left + " left of maxTotalCost");
@@ -148,20 +152,21 @@ final class Placement {
           }
           var block = health.blockOf(o, spot, now);
           if (block.isPresent()) {
-            ev.unavailable.add(Map.entry(c, "blocked until " + block.get().until() + ": " + block.get().reason()));
+            OfferHealth.Block b = block.get();
+            ev.unavailable.add(new Unavailable(o, spot, () -> "blocked until " + b.until() + ": " + b.reason()));
             continue;
           }
           if (unhealthy.test(o)) {
-            ev.unavailable.add(Map.entry(c, "provider " + o.providerId() + " region " + o.region()
+            ev.unavailable.add(new Unavailable(o, spot, () -> "provider " + o.providerId() + " region " + o.region()
                 + " is failing: its circuit breaker is open"));
             continue;
           }
           int live = liveByOffer.getOrDefault(keys.of(o), 0);
           if (live >= o.capacity()) {
-            ev.unavailable.add(Map.entry(c, "full: " + live + " of " + o.capacity() + " in use"));
+            ev.unavailable.add(new Unavailable(o, spot, () -> "full: " + live + " of " + o.capacity() + " in use"));
             continue;
           }
-          ev.available.add(c);
+          ev.available.add(c != null ? c : candidate(spec, o, spot, now));
         }
       }
     }
