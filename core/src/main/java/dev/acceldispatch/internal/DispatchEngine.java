@@ -251,13 +251,6 @@ public final class DispatchEngine implements Dispatcher {
     listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
 
-  /** How many provider calls (retries included) went to each provider: for benchmarks. */
-  public Map<String, Long> providerCalls() {
-    Map<String, Long> out = new LinkedHashMap<>();
-    gateways.forEach((id, g) -> out.put(id, g.calls()));
-    return out;
-  }
-
   boolean cancel(JobRun job) {
     if (job.state().isTerminal()) {
       return false;

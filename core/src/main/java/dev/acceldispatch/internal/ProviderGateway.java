@@ -19,7 +19,6 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -39,7 +38,6 @@ final class ProviderGateway {
   private final Timeout<Object> timeout;
   private final Map<String, CircuitBreaker<Object>> breakers = new ConcurrentHashMap<>();
   private final Random jitter;
-  private final AtomicLong calls = new AtomicLong();
 
   ProviderGateway(Provider provider, ProviderLimits limits, FailsafeSchedulerAdapter scheduler, TaskScheduler taskScheduler, long seed) {
     this.provider = provider;
@@ -55,11 +53,6 @@ final class ProviderGateway {
 
   Provider provider() {
     return provider;
-  }
-
-  /** How many tries reached the provider, retries included. */
-  long calls() {
-    return calls.get();
   }
 
   /** Whether the breaker of {@code region} is open (calls there fail fast). */
@@ -95,7 +88,6 @@ final class ProviderGateway {
             .with(scheduler)
             .getAsync(
                 () -> {
-                  calls.incrementAndGet();
                   try {
                     return call.get();
                   } catch (ProviderException e) {

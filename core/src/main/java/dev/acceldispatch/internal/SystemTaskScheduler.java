@@ -57,10 +57,6 @@ final class SystemTaskScheduler implements TaskScheduler, AutoCloseable {
     }
   }
 
-  boolean isCurrentThread(Thread t) {
-    return t.getName().equals(Thread.currentThread().getName());
-  }
-
   @Override
   public void close() {
     executor.shutdownNow();
