@@ -29,8 +29,6 @@ class DemoTest {
         .contains("The local job wrote: hello from ")
         .contains("OK: every job ended as expected")
         .doesNotContain("\033[");
-    dev.acceldispatch.testkit.Await.until("the demo's Azure client threads to end", Duration.ofSeconds(10), Duration.ofMillis(50),
-        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.isAlive() && t.getName().startsWith("demo-azure-netty"))
-            ? Boolean.TRUE : null);
+    dev.acceldispatch.testkit.Await.noThreadAlive("demo-azure-netty", Duration.ofSeconds(10));
   }
 }

@@ -36,4 +36,16 @@ public final class Await {
       }
     }
   }
+
+  /**
+   * Waits until no live thread's name starts with {@code namePrefix}: a pool reports termination
+   * a moment before its last thread has returned, so a leak check must allow for that.
+   *
+   * @throws AssertionError naming the prefix when such a thread is still alive after {@code patience}
+   */
+  public static void noThreadAlive(String namePrefix, Duration patience) {
+    until("no live thread named " + namePrefix + "*", patience, Duration.ofMillis(20),
+        () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith(namePrefix)) ? Boolean.TRUE : null);
+  }
 }

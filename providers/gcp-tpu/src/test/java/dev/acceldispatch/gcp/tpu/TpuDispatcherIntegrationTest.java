@@ -82,10 +82,7 @@ class TpuDispatcherIntegrationTest {
 
   /** What a dispatcher starts (its engine thread and provider pool) ends with close(). */
   private static void assertNoDispatcherThreadLeft() {
-    Await.until("no dispatcher thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
-        () -> Thread.getAllStackTraces().keySet().stream()
-                .filter(Thread::isAlive)
-                .noneMatch(t -> t.getName().startsWith("accel-dispatch-")) ? true : null);
+    Await.noThreadAlive("accel-dispatch-", Duration.ofSeconds(5));
   }
 
   private static JobSpec.Builder job(String name) {

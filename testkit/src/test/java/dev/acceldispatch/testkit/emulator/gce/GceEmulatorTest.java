@@ -306,8 +306,7 @@ class GceEmulatorTest {
 
     own.close();
 
-    dev.acceldispatch.testkit.Await.until("the emulator's thread to end", java.time.Duration.ofSeconds(5), java.time.Duration.ofMillis(20),
-        () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals(threadName) && t.isAlive()) ? Boolean.TRUE : null);
+    dev.acceldispatch.testkit.Await.noThreadAlive(threadName, java.time.Duration.ofSeconds(5));
   }
 
   @Test

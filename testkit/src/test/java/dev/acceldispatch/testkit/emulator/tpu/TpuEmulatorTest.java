@@ -62,10 +62,7 @@ class TpuEmulatorTest {
     client.close();
     client.awaitTermination(10, TimeUnit.SECONDS);
     emulator.close();
-    // A pool reports termination just before its last thread has returned: allow it a moment.
-    dev.acceldispatch.testkit.Await.until("emulator threads to end", Duration.ofSeconds(5), Duration.ofMillis(20),
-        () -> Thread.getAllStackTraces().keySet().stream()
-            .noneMatch(t -> t.isAlive() && t.getName().startsWith("tpu-emulator-")) ? Boolean.TRUE : null);
+    dev.acceldispatch.testkit.Await.noThreadAlive("tpu-emulator-", Duration.ofSeconds(5));
   }
 
   @AfterEach
