@@ -93,6 +93,9 @@ public final class ScriptSandbox {
       env.put("SANDBOX", dir.toString());
       env.put("HOME", dir.toString());
       env.put("LANG", "C.UTF-8");
+      // A machine's startup script has no input: a command that reads stdin must see its end,
+      // not wait on a pipe from this JVM.
+      pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       pb.redirectOutput(dir.resolve("stdout").toFile());
       pb.redirectError(dir.resolve("stderr").toFile());
       Process p = pb.start();
