@@ -143,17 +143,7 @@ public final class FakeProvider implements Provider {
     cloud.onCall(id, id + ".status", res.name(), Map.of()).ifPresent(f -> {
       throw toException(f, res.zone());
     });
-    Optional<SimulatedResource> found = cloud.find(res.name());
-    if (found.isEmpty()) {
-      return ResourceStatus.gone("not found");
-    }
-    SimulatedResource s = found.get();
-    return switch (s.phase()) {
-      case PROVISIONING -> ResourceStatus.pending("provisioning");
-      case RUNNING -> ResourceStatus.running("running");
-      case EXITED -> ResourceStatus.exited(s.exitCode(), "exited " + s.exitCode());
-      case PREEMPTED -> ResourceStatus.preempted("preempted");
-    };
+    return cloud.find(res.name()).map(SimulatedResource::toStatus).orElseGet(() -> ResourceStatus.gone("not found"));
   }
 
   @Override

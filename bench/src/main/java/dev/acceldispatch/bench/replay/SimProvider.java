@@ -145,17 +145,7 @@ final class SimProvider implements Provider {
     if (random.nextDouble() < statusErrors) {
       throw new ProviderException.Transient(id, res.zone(), "UNAVAILABLE", "simulated 503 on get", null);
     }
-    Optional<SimulatedResource> found = cloud.find(res.name());
-    if (found.isEmpty()) {
-      return ResourceStatus.gone("not found");
-    }
-    SimulatedResource s = found.get();
-    return switch (s.phase()) {
-      case PROVISIONING -> ResourceStatus.pending("provisioning");
-      case RUNNING -> ResourceStatus.running("running");
-      case EXITED -> ResourceStatus.exited(s.exitCode(), "exited " + s.exitCode());
-      case PREEMPTED -> ResourceStatus.preempted("preempted");
-    };
+    return cloud.find(res.name()).map(SimulatedResource::toStatus).orElseGet(() -> ResourceStatus.gone("not found"));
   }
 
   @Override

@@ -19,6 +19,19 @@ public record SimulatedResource(
     String name, AllocationRequest request, Phase phase, Integer exitCode, Instant createdAt,
     Instant runningAt, Instant endsAt, Map<String, String> labels) {
 
+  /**
+   * What a provider reports for this resource: provisioning is pending, an ended workload is its
+   * exit code, a preemption is a preemption. In-process providers on the model share this mapping.
+   */
+  public dev.acceldispatch.spi.ResourceStatus toStatus() {
+    return switch (phase) {
+      case PROVISIONING -> dev.acceldispatch.spi.ResourceStatus.pending("provisioning");
+      case RUNNING -> dev.acceldispatch.spi.ResourceStatus.running("running");
+      case EXITED -> dev.acceldispatch.spi.ResourceStatus.exited(exitCode, "exited " + exitCode);
+      case PREEMPTED -> dev.acceldispatch.spi.ResourceStatus.preempted("preempted");
+    };
+  }
+
   /** Where a simulated resource is. */
   public enum Phase {
     /** Being provisioned (booting). */
