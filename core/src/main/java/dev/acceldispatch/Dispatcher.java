@@ -138,7 +138,10 @@ public interface Dispatcher extends AutoCloseable {
 
     /**
      * Where blocking provider calls run; default a pool of up to 16 daemon threads owned by the
-     * dispatcher. With a manual scheduler, pass {@code Runnable::run} to run them inline.
+     * dispatcher. With a manual scheduler, pass {@code Runnable::run} to run them inline. An
+     * executor that runs calls inline gets no per-call timeout ({@link
+     * dev.acceldispatch.spi.ProviderLimits#callTimeout()}): a call on the engine's own thread
+     * cannot be given up on while it runs.
      */
     public Builder providerExecutor(Executor executor) {
       this.providerExecutor = Objects.requireNonNull(executor, "providerExecutor");

@@ -126,11 +126,12 @@ public final class DispatchEngine implements Dispatcher {
     this.ledger = new TenantLedger(cfg.tenants());
     this.listeners.addAll(cfg.listeners());
     FailsafeSchedulerAdapter adapter = new FailsafeSchedulerAdapter(scheduler, executor);
+    boolean callsRunInline = runsInline(executor);
     List<Offer> offers = new ArrayList<>();
     long seed = 1;
     for (Provider p : cfg.providers()) {
       ProviderLimits limits = cfg.limits().getOrDefault(p.id(), p.limits());
-      gateways.put(p.id(), new ProviderGateway(p, limits, adapter, scheduler, seed++));
+      gateways.put(p.id(), new ProviderGateway(p, limits, adapter, scheduler, seed++, callsRunInline));
       for (Offer o : p.offers()) {
         if (!o.providerId().equals(p.id())) {
           throw new IllegalStateException(
@@ -148,6 +149,21 @@ public final class DispatchEngine implements Dispatcher {
     this.health = new OfferHealth(cfg.defaultSpotPreemptionsPerHour(), keys);
     this.placement = new Placement(offers, keys, cfg.placementPolicy(), health, cfg.checkpointRestartOverhead(),
         o -> gateways.get(o.providerId()).isOpen(o.region()));
+  }
+
+  /**
+   * Whether {@code executor} runs a task on the calling thread before {@code execute} returns, as
+   * {@code Runnable::run} does. Probed once with an empty task.
+   */
+  public static boolean runsInline(Executor executor) {
+    Thread caller = Thread.currentThread();
+    boolean[] ranHere = {false};
+    executor.execute(() -> {
+      if (Thread.currentThread() == caller) {
+        ranHere[0] = true;
+      }
+    });
+    return ranHere[0];
   }
 
   /** Builds, recovers unfinished jobs from the store, and starts the reconciler. */

@@ -33,10 +33,16 @@ final class FailsafeSchedulerAdapter implements Scheduler {
     return task;
   }
 
+  /**
+   * One scheduled call. Cancelling it with interruption (what Failsafe's timeout does to a try that
+   * runs too long) interrupts the thread running it, so a blocking SDK call returns; without that
+   * a hung call would hold its job until the SDK itself gave up, whatever the timeout said.
+   */
   private final class Task extends CompletableFuture<Object> implements ScheduledFuture<Object> {
     private final Callable<?> callable;
     private final Instant due;
     private volatile TaskScheduler.Cancellable handle;
+    private Thread runner;
 
     Task(Callable<?> callable, Instant due) {
       this.callable = callable;
@@ -44,13 +50,22 @@ final class FailsafeSchedulerAdapter implements Scheduler {
     }
 
     void runOnce() {
-      if (isDone()) {
-        return;
+      synchronized (this) {
+        if (isDone()) {
+          return;
+        }
+        runner = Thread.currentThread();
       }
       try {
         complete(callable.call());
       } catch (Throwable t) {
         completeExceptionally(t);
+      } finally {
+        synchronized (this) {
+          runner = null;
+          // An interrupt meant for this call must not reach the next task of a pooled thread.
+          Thread.interrupted();
+        }
       }
     }
 
@@ -60,7 +75,15 @@ final class FailsafeSchedulerAdapter implements Scheduler {
       if (h != null) {
         h.cancel();
       }
-      return super.cancel(mayInterruptIfRunning);
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      if (mayInterruptIfRunning) {
+        synchronized (this) {
+          if (runner != null && runner != Thread.currentThread()) {
+            runner.interrupt();
+          }
+        }
+      }
+      return cancelled;
     }
 
     @Override

@@ -8,7 +8,8 @@ import java.util.Objects;
  * and how patiently a transient failure is retried, and when the circuit breaker opens. Providers
  * supply defaults shaped to their cloud's published limits; hosts may override them.
  *
- * @param callsPerSecond the most calls per second the engine makes to this provider
+ * @param callsPerSecond the most calls per second the engine makes to this provider; {@link
+ *     #UNLIMITED_RATE} for none (an in-process provider that no API quota protects)
  * @param callTimeout the longest one provider call may take before it counts as a transient failure
  * @param maxRetries retries of a transient or throttled call, after the first try
  * @param initialBackoff the first retry delay (doubled each time, with jitter)
@@ -31,10 +32,13 @@ public record ProviderLimits(
           20, Duration.ofMinutes(2), 4, Duration.ofSeconds(1), Duration.ofSeconds(30), 5,
           Duration.ofMinutes(1));
 
+  /** A {@link #callsPerSecond} that means no client-side rate limit at all. */
+  public static final double UNLIMITED_RATE = Double.POSITIVE_INFINITY;
+
   /** Validates. */
   public ProviderLimits {
     if (!(callsPerSecond > 0)) {
-      throw new IllegalArgumentException("callsPerSecond must be > 0, got " + callsPerSecond);
+      throw new IllegalArgumentException("callsPerSecond must be > 0 (or UNLIMITED_RATE), got " + callsPerSecond);
     }
     Objects.requireNonNull(callTimeout, "callTimeout");
     Objects.requireNonNull(initialBackoff, "initialBackoff");

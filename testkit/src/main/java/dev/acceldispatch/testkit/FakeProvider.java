@@ -184,7 +184,7 @@ public final class FakeProvider implements Provider {
     private final String id;
     private final CloudModel cloud;
     private final List<Offer> offers = new ArrayList<>();
-    private ProviderLimits limits = ProviderLimits.DEFAULT.withCallsPerSecond(1_000_000);
+    private ProviderLimits limits = ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE);
 
     private Builder(String id, CloudModel cloud) {
       this.id = Objects.requireNonNull(id, "id");

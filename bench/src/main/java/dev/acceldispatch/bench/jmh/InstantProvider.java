@@ -59,7 +59,7 @@ final class InstantProvider implements Provider {
 
   @Override
   public ProviderLimits limits() {
-    return ProviderLimits.DEFAULT.withCallsPerSecond(1_000_000_000);
+    return ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE);
   }
 
   @Override

@@ -170,6 +170,7 @@ public final class Replay {
       preemptions += p.preemptions();
       lostHours += p.preemptedDeviceHours();
       calls += p.calls();
+      log.info("policy {}: {} calls: {}", policy.key(), p.id(), p.callsByOperation());
       if (p.liveResources() != 0 || p.cloud().liveResources() != 0) {
         log.warn("policy {}: {} resources left at {}", policy.key(), p.cloud().liveResources(), p.id());
       }

@@ -50,6 +50,9 @@ final class SimProvider implements Provider {
   private final Random random;
   private final Map<String, Live> live = new LinkedHashMap<>();
   private long calls;
+  private long creates;
+  private long gets;
+  private long deletes;
   private long preemptions;
   private double billed;
   private double preemptedDeviceHours;
@@ -78,7 +81,7 @@ final class SimProvider implements Provider {
   @Override
   public ProviderLimits limits() {
     // The replay measures placement, not client-side rate limiting.
-    return ProviderLimits.DEFAULT.withCallsPerSecond(1_000_000);
+    return ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE);
   }
 
   CloudModel cloud() {
@@ -87,6 +90,11 @@ final class SimProvider implements Provider {
 
   long calls() {
     return calls;
+  }
+
+  /** Calls by operation, for the log: create / get / delete / list. */
+  String callsByOperation() {
+    return creates + " create, " + gets + " get, " + deletes + " delete, " + (calls - creates - gets - deletes) + " list";
   }
 
   long preemptions() {
@@ -116,6 +124,7 @@ final class SimProvider implements Provider {
   @Override
   public ProvisionedResource provision(ProvisionRequest r) {
     calls++;
+    creates++;
     String zone = r.offer().zone();
     if (random.nextDouble() < provisionErrors) {
       throw new ProviderException.Transient(id, zone, "UNAVAILABLE", "simulated 503 on create", null);
@@ -142,6 +151,7 @@ final class SimProvider implements Provider {
   @Override
   public ResourceStatus status(ProvisionedResource res) {
     calls++;
+    gets++;
     if (random.nextDouble() < statusErrors) {
       throw new ProviderException.Transient(id, res.zone(), "UNAVAILABLE", "simulated 503 on get", null);
     }
@@ -151,6 +161,7 @@ final class SimProvider implements Provider {
   @Override
   public void release(ProvisionedResource res) {
     calls++;
+    deletes++;
     if (random.nextDouble() < releaseErrors) {
       throw new ProviderException.Transient(id, res.zone(), "UNAVAILABLE", "simulated 503 on delete", null);
     }
