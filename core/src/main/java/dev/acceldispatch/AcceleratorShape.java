@@ -76,6 +76,21 @@ public record AcceleratorShape(AcceleratorType type, int count, String topology)
     return type.family() == AcceleratorFamily.CPU ? 0 : count;
   }
 
+  /** Equal when type, count and topology are; the same instance answers at once. */
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    return o instanceof AcceleratorShape s && count == s.count && type.equals(s.type) && Objects.equals(topology, s.topology);
+  }
+
+  /** From the type and the count (equal shapes have both equal). */
+  @Override
+  public int hashCode() {
+    return type.hashCode() * 31 + count;
+  }
+
   /** For example {@code tpu-v5e x8 (2x4)} or {@code nvidia-h100-80gb x8}. */
   @Override
   public String toString() {

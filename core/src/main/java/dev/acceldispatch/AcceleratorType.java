@@ -114,6 +114,26 @@ public record AcceleratorType(
                     "unknown accelerator type '" + id + "'; known: " + CATALOG.keySet()));
   }
 
+  /**
+   * Equal when every component is equal, as for any record; the same instance (a catalog
+   * constant, the usual case) answers at once. Placement compares types millions of times.
+   */
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    return o instanceof AcceleratorType t
+        && id.equals(t.id) && family == t.family && vendor.equals(t.vendor) && memoryGib == t.memoryGib
+        && Double.compare(peakBf16Tflops, t.peakBf16Tflops) == 0;
+  }
+
+  /** The id's hash (cached by the string): equal types have equal ids. */
+  @Override
+  public int hashCode() {
+    return id.hashCode();
+  }
+
   @Override
   public String toString() {
     return id;

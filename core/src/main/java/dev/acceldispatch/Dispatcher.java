@@ -91,6 +91,8 @@ public interface Dispatcher extends AutoCloseable {
     private String fleetId = "default";
     private int maxQueuedJobs = 1_000_000;
     private Duration capacityBlock = Duration.ofMinutes(10);
+    private Duration capacityBlockMax = Duration.ofMinutes(40);
+    private boolean stockoutCoversLargerShapes = true;
     private Duration quotaBlock = Duration.ofMinutes(30);
     private Duration preemptionPenalty = Duration.ofMinutes(30);
     private Duration pollInitial = Duration.ofSeconds(2);
@@ -189,9 +191,41 @@ public interface Dispatcher extends AutoCloseable {
       return this;
     }
 
-    /** How long a capacity failure blocks that (provider, zone, shape); default 10 min. */
+    /**
+     * How long a capacity failure blocks that (provider, zone, shape), always the same: {@code
+     * capacityBlock(d)} is {@code capacityBlock(d, d)}.
+     */
     public Builder capacityBlock(Duration d) {
-      this.capacityBlock = positive("capacityBlock", d);
+      return capacityBlock(d, d);
+    }
+
+    /**
+     * How long a capacity failure blocks that (provider, zone, shape): {@code first} after a
+     * fresh stockout, doubled each time the next try there fails too (a failure within one block
+     * length of the last block's end), up to {@code max}; a resource that starts there resets it.
+     * Other zones are tried at once either way: this only spaces out re-probing a zone that stays
+     * out of stock, which otherwise costs a failed create per zone and shape every {@code first}.
+     * Default 10 min up to 40 min.
+     */
+    public Builder capacityBlock(Duration first, Duration max) {
+      positive("capacityBlock", first);
+      positive("capacityBlockMax", max);
+      if (max.compareTo(first) < 0) {
+        throw new IllegalArgumentException("capacityBlock max must be >= first, got first " + first + ", max " + max);
+      }
+      this.capacityBlock = first;
+      this.capacityBlockMax = max;
+      return this;
+    }
+
+    /**
+     * Whether a capacity failure of a shape in a zone also blocks the larger shapes of the same
+     * accelerator type there (no single H100 in a zone means no eight either: capacity is per type
+     * and zone). Default true; false blocks only the shape that failed, as SkyPilot's blocklist
+     * does, at the price of a failed create per shape.
+     */
+    public Builder stockoutCoversLargerShapes(boolean covers) {
+      this.stockoutCoversLargerShapes = covers;
       return this;
     }
 
@@ -287,7 +321,7 @@ public interface Dispatcher extends AutoCloseable {
       return DispatchEngine.start(
           new EngineConfig(
               List.copyOf(providers), Map.copyOf(limits), Map.copyOf(tenants), List.copyOf(listeners),
-              store, scheduler, providerExecutor, placementPolicy, fleetId, maxQueuedJobs, capacityBlock,
+              store, scheduler, providerExecutor, placementPolicy, fleetId, maxQueuedJobs, capacityBlock, capacityBlockMax, stockoutCoversLargerShapes,
               quotaBlock, preemptionPenalty, pollInitial, pollMax, reconcileInterval, releaseRetryInterval,
               shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead, pendingTimeout, leaseDuration));
     }

@@ -358,6 +358,7 @@ public final class DispatchEngine implements Dispatcher {
   }
 
   private void enqueue(JobRun job) {
+    job.waitUntil = null;
     if (!job.queued) {
       queue.add(job);
       ledger.queuedChanged(job.spec.tenant(), 1);
@@ -391,6 +392,12 @@ public final class DispatchEngine implements Dispatcher {
       return;
     }
     Instant now = now();
+    // A job that had to wait is not evaluated again in this pass: time stands still in a pass, and
+    // what happens in it (placements, new blocks, opened breakers) takes offers away. The one
+    // thing that gives one back, an attempt ending inline (which frees a slot of a finite offer),
+    // also requests another pass, which looks at every job again. So after each placement the
+    // rescan from the head of the queue skips those jobs (in a long stockout, dozens of them).
+    Set<JobRun> waiting = new HashSet<>();
     for (int priority : queue.priorities()) {
       Set<String> done = new HashSet<>();
       while (true) {
@@ -411,7 +418,13 @@ public final class DispatchEngine implements Dispatcher {
         }
         boolean placed = false;
         for (JobRun job : queue.head(priority, tenant, SCAN_PER_TENANT)) {
+          if (waiting.contains(job) || (job.waitUntil != null && now.isBefore(job.waitUntil))) {
+            continue;
+          }
           PlaceResult r = tryPlace(job, now);
+          if (r == PlaceResult.WAIT) {
+            waiting.add(job);
+          }
           if (r == PlaceResult.PLACED) {
             placed = true;
             break;
@@ -461,6 +474,7 @@ public final class DispatchEngine implements Dispatcher {
       return PlaceResult.ENDED;
     }
     if (ev.available.isEmpty()) {
+      job.waitUntil = ev.nothingBefore();
       job.waitReason = ev.unavailable.isEmpty() ? () -> "" : ev.unavailable.get(0).why();
       return PlaceResult.WAIT;
     }
@@ -543,6 +557,7 @@ public final class DispatchEngine implements Dispatcher {
             job.spec.workload().withEngineEnv(engineEnv), job.spec.labels(), deadline);
     ProviderGateway gw = gateways.get(o.providerId());
     job.inFlightProvisions++;
+    health.createStarted(o);
     int n = a.number();
     withMdc(job, a, () -> log.info("provisioning {} on {}{}", a.resourceName(), o.key(), a.spot() ? " (spot)" : ""));
     gw.call(o.region(), o.zone(), () -> gw.provider().provision(req))
@@ -552,6 +567,10 @@ public final class DispatchEngine implements Dispatcher {
   private void onProvisioned(JobRun job, int n, ProvisionedResource res, Throwable err) {
     job.inFlightProvisions--;
     Attempt a = job.attempt(n);
+    if (health.createEnded(a.offer(), err == null) && err == null) {
+      // Jobs may be waiting for this offer's slow start to let another create through.
+      requestPass();
+    }
     if (!a.isLive()) {
       // Cancelled, timed out or outraced while the create was in flight: whatever it made goes.
       release(job, a, res != null ? res : ProvisionedResource.of(a.offer().providerId(), a.resourceName(), a.offer().zone()));
@@ -578,8 +597,8 @@ public final class DispatchEngine implements Dispatcher {
     AcceleratorShape shape = o.shape();
     if (e instanceof ProviderException.CapacityUnavailable) {
       outcome = AttemptOutcome.CAPACITY;
-      blockedUntil = now.plus(cfg.capacityBlock());
-      health.block(new OfferHealth.Block(o.providerId(), null, o.zone(), shape, null, blockedUntil, "capacity: " + e.cloudCode()));
+      blockedUntil = health.blockForCapacity(o, cfg.stockoutCoversLargerShapes(), now, cfg.capacityBlock(), cfg.capacityBlockMax(),
+          "capacity: " + e.cloudCode());
     } else if (e instanceof ProviderException.QuotaExceeded q) {
       outcome = AttemptOutcome.QUOTA;
       blockedUntil = now.plus(cfg.quotaBlock());
@@ -619,6 +638,17 @@ public final class DispatchEngine implements Dispatcher {
     }
     ProviderGateway gw = gateways.get(a.offer().providerId());
     ProvisionedResource res = a.resource();
+    if (gw.canCallOnceNow()) {
+      ResourceStatus st;
+      try {
+        st = gw.callOnceNow(a.offer().region(), a.offer().zone(), () -> gw.provider().status(res));
+      } catch (ProviderException e) {
+        onStatus(job, n, null, e);
+        return;
+      }
+      onStatus(job, n, st, null);
+      return;
+    }
     gw.callOnce(a.offer().region(), a.offer().zone(), () -> gw.provider().status(res))
         .whenComplete((st, err) -> post(() -> onStatus(job, n, st, err)));
   }
@@ -664,6 +694,7 @@ public final class DispatchEngine implements Dispatcher {
           job.everRan = true;
           ledger.attemptRunning(job.spec.tenant(), a.hourlyPrice(), now);
           health.recordLatency(a.offer().providerId(), Duration.between(a.startedAt(), now));
+          health.recordStarted(a.offer());
           job.pollDelay.put(n, cfg.pollInitial());
           cancelOtherAttempts(job, n, "lost the hedge race to attempt " + n, now);
           setState(job, JobState.RUNNING, "running on " + a.offer().key() + (a.spot() ? " (spot)" : ""));
@@ -897,7 +928,7 @@ public final class DispatchEngine implements Dispatcher {
   private Set<String> liveResourceNames() {
     Set<String> names = new HashSet<>();
     for (JobRun j : jobs.values()) {
-      for (Attempt a : j.attempts) {
+      for (Attempt a : j.liveAttempts()) {
         if (a.isLive()) {
           names.add(a.resourceName());
         }
@@ -980,7 +1011,7 @@ public final class DispatchEngine implements Dispatcher {
       return;
     }
     job.version = r.version();
-    job.attempts.addAll(r.attempts());
+    job.loadAttempts(r.attempts());
     job.recomputeClosedCost();
     job.preemptions = r.preemptions();
     job.message = r.message();

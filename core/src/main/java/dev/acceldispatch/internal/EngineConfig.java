@@ -25,6 +25,8 @@ public record EngineConfig(
     String fleetId,
     int maxQueuedJobs,
     Duration capacityBlock,
+    Duration capacityBlockMax,
+    boolean stockoutCoversLargerShapes,
     Duration quotaBlock,
     Duration preemptionPenalty,
     Duration pollInitial,

@@ -34,7 +34,15 @@ final class JobRun implements JobHandle {
   private volatile List<Attempt> attemptsView = List.of();
 
   // Engine-thread state.
-  final List<Attempt> attempts = new ArrayList<>();
+  /**
+   * In number order. A job that fails over through a long stockout collects hundreds of attempts,
+   * so the lookups the engine makes on every event avoid walking them all: attempt {@code n} is
+   * looked for at index {@code n - 1} first, the highest number is kept, and attempts before
+   * {@link #firstMaybeLive} are known to have ended (an ended attempt never comes back).
+   */
+  private final List<Attempt> attempts = new ArrayList<>();
+  private int highestNumber;
+  private int firstMaybeLive;
   int preemptions;
   String message = "";
   Integer exitCode;
@@ -51,6 +59,11 @@ final class JobRun implements JobHandle {
   final Set<String> excludedOffers = new HashSet<>();
   final Map<Integer, Duration> pollDelay = new HashMap<>();
   final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
+  /**
+   * While queued: no offer can be available for it before this (its last evaluation found only
+   * blocks, the first ending then), so dispatch passes skip it until then; null to look every pass.
+   */
+  Instant waitUntil;
   /** Why the job could not be placed last time, in words built only if someone asks. */
   java.util.function.Supplier<String> waitReason = () -> "";
 
@@ -149,31 +162,64 @@ final class JobRun implements JobHandle {
     closedCost = m;
   }
 
-  Attempt attempt(int number) {
-    for (Attempt a : attempts) {
-      if (a.number() == number) {
-        return a;
-      }
+  /** Takes the attempts of a stored job being recovered. */
+  void loadAttempts(List<Attempt> stored) {
+    for (Attempt a : stored) {
+      replace(a);
     }
-    return null;
+  }
+
+  Attempt attempt(int number) {
+    int at = indexOf(number);
+    return at < 0 ? null : attempts.get(at);
   }
 
   void replace(Attempt updated) {
+    int at = indexOf(updated.number());
+    if (at < 0) {
+      attempts.add(updated);
+      at = attempts.size() - 1;
+    } else {
+      attempts.set(at, updated);
+    }
+    highestNumber = Math.max(highestNumber, updated.number());
+    if (updated.isLive() && at < firstMaybeLive) {
+      firstMaybeLive = at;
+    }
+  }
+
+  private int indexOf(int number) {
+    int guess = number - 1;
+    if (guess >= 0 && guess < attempts.size() && attempts.get(guess).number() == number) {
+      return guess;
+    }
     for (int i = 0; i < attempts.size(); i++) {
-      if (attempts.get(i).number() == updated.number()) {
-        attempts.set(i, updated);
-        return;
+      if (attempts.get(i).number() == number) {
+        return i;
       }
     }
-    attempts.add(updated);
+    return -1;
   }
 
   List<Attempt> liveAttempts() {
-    return attempts.stream().filter(Attempt::isLive).toList();
+    while (firstMaybeLive < attempts.size() && !attempts.get(firstMaybeLive).isLive()) {
+      firstMaybeLive++;
+    }
+    List<Attempt> live = null;
+    for (int i = firstMaybeLive; i < attempts.size(); i++) {
+      Attempt a = attempts.get(i);
+      if (a.isLive()) {
+        if (live == null) {
+          live = new ArrayList<>(2);
+        }
+        live.add(a);
+      }
+    }
+    return live == null ? List.of() : live;
   }
 
   int nextAttemptNumber() {
-    return attempts.stream().mapToInt(Attempt::number).max().orElse(0) + 1;
+    return highestNumber + 1;
   }
 
   void publish() {

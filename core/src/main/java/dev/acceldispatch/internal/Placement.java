@@ -25,8 +25,12 @@ final class Placement {
   /** A scored candidate. */
   record Ranked(PlacementCandidate candidate, double score, String reason) {}
 
-  /** An offer (and tier) that could run the job but not now, and why. */
-  record Unavailable(Offer offer, boolean spot, java.util.function.Supplier<String> why) {}
+  /**
+   * An offer (and tier) that could run the job but not now, and why; {@code until} is when it can
+   * be available again at the earliest (the end of its block), or null when that could be any
+   * moment (a breaker that closes, a slot that frees).
+   */
+  record Unavailable(Offer offer, boolean spot, Instant until, java.util.function.Supplier<String> why) {}
 
   /** What evaluating a job against every offer found. */
   static final class Evaluation {
@@ -38,6 +42,27 @@ final class Placement {
 
     boolean neverFeasible() {
       return available.isEmpty() && unavailable.isEmpty();
+    }
+
+    /**
+     * When nothing is available and every obstacle is a block: the earliest block end, before
+     * which evaluating the job again cannot find anything (blocks only grow until they end, and
+     * the job's own constraints do not change while it waits). Otherwise null.
+     */
+    Instant nothingBefore() {
+      if (!available.isEmpty() || unavailable.isEmpty()) {
+        return null;
+      }
+      Instant first = null;
+      for (Unavailable u : unavailable) {
+        if (u.until() == null) {
+          return null;
+        }
+        if (first == null || u.until().isBefore(first)) {
+          first = u.until();
+        }
+      }
+      return first;
     }
 
     List<String> excludedLines() {
@@ -153,17 +178,22 @@ final class Placement {
           var block = health.blockOf(o, spot, now);
           if (block.isPresent()) {
             OfferHealth.Block b = block.get();
-            ev.unavailable.add(new Unavailable(o, spot, () -> "blocked until " + b.until() + ": " + b.reason()));
+            ev.unavailable.add(new Unavailable(o, spot, b.until(), () -> "blocked until " + b.until() + ": " + b.reason()));
             continue;
           }
           if (unhealthy.test(o)) {
-            ev.unavailable.add(new Unavailable(o, spot, () -> "provider " + o.providerId() + " region " + o.region()
+            ev.unavailable.add(new Unavailable(o, spot, null, () -> "provider " + o.providerId() + " region " + o.region()
                 + " is failing: its circuit breaker is open"));
+            continue;
+          }
+          if (health.createsSaturated(o)) {
+            ev.unavailable.add(new Unavailable(o, spot, null, () -> "recovering from a stockout: as many creates in flight "
+                + "as it takes for now"));
             continue;
           }
           int live = liveByOffer.getOrDefault(keys.of(o), 0);
           if (live >= o.capacity()) {
-            ev.unavailable.add(new Unavailable(o, spot, () -> "full: " + live + " of " + o.capacity() + " in use"));
+            ev.unavailable.add(new Unavailable(o, spot, null, () -> "full: " + live + " of " + o.capacity() + " in use"));
             continue;
           }
           ev.available.add(c != null ? c : candidate(spec, o, spot, now));

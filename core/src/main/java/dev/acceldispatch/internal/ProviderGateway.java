@@ -8,6 +8,7 @@ import dev.failsafe.CircuitBreaker;
 import dev.failsafe.CircuitBreakerOpenException;
 import dev.failsafe.ExecutionContext;
 import dev.failsafe.Failsafe;
+import dev.failsafe.FailsafeException;
 import dev.failsafe.FailsafeExecutor;
 import dev.failsafe.Policy;
 import dev.failsafe.RateLimitExceededException;
@@ -125,22 +126,52 @@ final class ProviderGateway {
     return call(region, zone, call, false);
   }
 
+  /**
+   * Whether {@link #callOnceNow} may be used: calls run inline and nothing in the pipeline waits
+   * (no rate limiter, no timeout, and a single try has no retry delay).
+   */
+  boolean canCallOnceNow() {
+    return rateLimiter == null && timeout == null;
+  }
+
+  /**
+   * Like {@link #callOnce}, synchronously on the calling thread, for an in-process provider called
+   * inline: the same breaker and the same error translation, without a task to start the call and
+   * another to deliver its result (a simulation makes tens of millions of status calls).
+   *
+   * @throws ProviderException what the call failed with, translated as {@link #callOnce} does
+   */
+  @SuppressWarnings("unchecked")
+  <T> T callOnceNow(String region, String zone, Supplier<T> call) {
+    if (!canCallOnceNow()) {
+      throw new IllegalStateException("callOnceNow needs inline calls without a rate limiter or timeout");
+    }
+    try {
+      return (T) policiesOf(region).once().get(() -> invoke(call, zone));
+    } catch (FailsafeException e) {
+      throw translate(unwrap(e.getCause() != null ? e.getCause() : e), zone);
+    } catch (RuntimeException e) {
+      throw translate(unwrap(e), zone);
+    }
+  }
+
+  private <T> T invoke(Supplier<T> call, String zone) {
+    try {
+      return call.get();
+    } catch (ProviderException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // Unknown errors are transient with bounded retries, never silent success.
+      throw new ProviderException.Transient(provider.id(), zone, e.getClass().getSimpleName(), e.getMessage(), e);
+    }
+  }
+
   @SuppressWarnings("unchecked")
   private <T> CompletableFuture<T> call(String region, String zone, Supplier<T> call, boolean retry) {
     RegionPolicies policies = policiesOf(region);
     CompletableFuture<Object> f =
         (retry ? policies.retrying() : policies.once())
-            .getAsync(
-                () -> {
-                  try {
-                    return call.get();
-                  } catch (ProviderException e) {
-                    throw e;
-                  } catch (RuntimeException e) {
-                    // Unknown errors are transient with bounded retries, never silent success.
-                    throw new ProviderException.Transient(provider.id(), zone, e.getClass().getSimpleName(), e.getMessage(), e);
-                  }
-                });
+            .getAsync(() -> invoke(call, zone));
     return (CompletableFuture<T>) f.handle(
         (v, e) -> {
           if (e == null) {

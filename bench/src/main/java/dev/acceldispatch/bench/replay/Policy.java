@@ -1,8 +1,10 @@
 package dev.acceldispatch.bench.replay;
 
+import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.spi.PlacementPolicy;
+import java.time.Duration;
 
 /**
  * A policy compared in the replay: a placement policy for the engine plus what it adds to every
@@ -27,11 +29,24 @@ public record Policy(String key, String name, PlacementPolicy placement, String 
               + "(provider, zone, shape) for 10 min and moves to the next offer; a preempted spot job is requeued "
               + "and its zone penalised, so it moves to the next cheapest zone");
       case "c" -> new Policy("c", "AccelDispatch default (BALANCED)", PlacementPolicy.BALANCED,
-          "every cloud and region, BALANCED (cost + expected wait priced at the offer's rate), no hedging");
+          "every cloud and region, BALANCED (cost + expected wait priced at the offer's rate), no hedging; "
+              + "a capacity error blocks the (provider, zone, shape) and the larger shapes of its type there for 10 min, "
+              + "doubled while it stays out of stock, up to 40 min (the engine's defaults)");
       case "d" -> new Policy("d", "AccelDispatch BALANCED + hedging", PlacementPolicy.BALANCED,
           "as (c), plus hedge(2) for jobs of >= mapping.hedgeMinGpus GPUs (the scarce shapes)");
       default -> throw new IllegalArgumentException("policy must be one of a, b, c, d, got '" + key + "'");
     };
+  }
+
+  /**
+   * What this policy sets on the dispatcher: the two baselines block a stocked-out (provider,
+   * zone, shape) for a fixed 10 min, as SkyPilot's blocklist does; ours use the engine's defaults
+   * (backoff, and the larger shapes of the type blocked with the one that failed).
+   */
+  public void configure(Dispatcher.Builder dispatcher) {
+    if (key.equals("a") || key.equals("b")) {
+      dispatcher.capacityBlock(Duration.ofMinutes(10)).stockoutCoversLargerShapes(false);
+    }
   }
 
   /** What this policy adds to a job's spec. */

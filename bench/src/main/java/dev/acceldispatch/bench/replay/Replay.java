@@ -13,6 +13,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +73,7 @@ public final class Replay {
           }
         });
     clouds.providers.forEach(b::provider);
+    policy.configure(b);
     double lowerBound = 0;
     List<JobHandle> handles = new ArrayList<>(jobs.size());
     long[] submittedAt = new long[jobs.size()];
@@ -132,9 +135,19 @@ public final class Replay {
     int lost = 0;
     List<Double> tts = new ArrayList<>();
     List<Double> jct = new ArrayList<>();
+    long attempts = 0;
+    int mostAttempts = 0;
+    Map<String, Long> outcomes = new TreeMap<>();
     for (int i = 0; i < handles.size(); i++) {
       JobHandle h = handles.get(i);
       JobResult r = h.result().getNow(null);
+      if (r != null) {
+        for (Attempt a : r.attempts()) {
+          outcomes.merge(String.valueOf(a.outcome()), 1L, Long::sum);
+        }
+        attempts += r.attempts().size();
+        mostAttempts = Math.max(mostAttempts, r.attempts().size());
+      }
       if (r == null || r.state() != JobState.SUCCEEDED) {
         lost++;
         if (lost <= 5) {
@@ -161,6 +174,8 @@ public final class Replay {
         jct.add(Duration.between(submitted, end).toMillis() / 1000.0);
       }
     }
+    log.info("policy {}: {} attempts for {} jobs, at most {} for one job; outcomes {}", policy.key(), attempts, handles.size(),
+        mostAttempts, outcomes);
     double cost = 0;
     long preemptions = 0;
     double lostHours = 0;

@@ -5,6 +5,8 @@ import static dev.acceldispatch.testkit.engine.EngineHarness.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.acceldispatch.AcceleratorShape;
+import dev.acceldispatch.AcceleratorType;
 import dev.acceldispatch.Attempt;
 import dev.acceldispatch.AttemptOutcome;
 import dev.acceldispatch.JobHandle;
@@ -49,6 +51,108 @@ class DispatcherScenarioTest {
       assertThat(h.events.events(DispatchEvent.Failover.class)).singleElement()
           .satisfies(f -> assertThat(f.kind()).isEqualTo("capacity"));
       assertThat(h.provider.liveResources()).isZero();
+    }
+  }
+
+  @Test
+  void stockoutThatLasts_isReprobedLessAndLessOften_andAStartResetsTheBackoff() {
+    try (EngineHarness h = new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0), b -> {})) {
+      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofHours(3));
+      JobHandle first = h.dispatcher.submit(job("waits-out-the-stockout", 60).build());
+      h.run(Duration.ofHours(4));
+
+      assertThat(done(first).state()).isEqualTo(JobState.SUCCEEDED);
+      // Default 10 min, doubling while the zone stays out, capped at 40 min: tries at 0, 10, 30, 70,
+      // 110 and 150 min fail, the one at 190 min (after the 3 h stockout) runs.
+      assertThat(h.events.events(DispatchEvent.Failover.class))
+          .extracting(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes())
+          .containsExactly(10L, 20L, 40L, 40L, 40L, 40L);
+
+      // The job started there, so the next stockout is probed again after the first length.
+      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofMinutes(15));
+      JobHandle second = h.dispatcher.submit(job("after-the-reset", 60).build());
+      h.run(Duration.ofHours(1));
+      assertThat(done(second).state()).isEqualTo(JobState.SUCCEEDED);
+      assertThat(h.events.events(DispatchEvent.Failover.class)).filteredOn(f -> f.jobId().equals(second.id()))
+          .extracting(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes())
+          .containsExactly(10L, 20L);
+    }
+  }
+
+  @Test
+  void capacityBlockWithOneLength_neverBacksOff() {
+    try (EngineHarness h = new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0),
+        b -> b.capacityBlock(Duration.ofMinutes(10)))) {
+      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofMinutes(45));
+      JobHandle job = h.dispatcher.submit(job("fixed-blocklist", 60).build());
+      h.run(Duration.ofHours(2));
+
+      assertThat(done(job).state()).isEqualTo(JobState.SUCCEEDED);
+      assertThat(h.events.events(DispatchEvent.Failover.class))
+          .extracting(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes())
+          .containsExactly(10L, 10L, 10L, 10L, 10L);
+    }
+  }
+
+  @Test
+  void stockout_manyQueuedJobs_probeOneCreateAtATimeThenSpeedUpAsCreatesSucceed() {
+    try (EngineHarness h = new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0), b -> {})) {
+      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofMinutes(15));
+      List<JobHandle> jobs = new java.util.ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        jobs.add(h.dispatcher.submit(job("herd-" + i, 60).build()));
+      }
+      h.run(Duration.ofHours(2));
+
+      assertThat(jobs).allSatisfy(j -> assertThat(done(j).state()).isEqualTo(JobState.SUCCEEDED));
+      // At t=0 nothing is known: all five creates go out and fail. When the block ends (10 min),
+      // one create probes the zone for all five (still out: blocked 20 min more), not five.
+      // At 30 min one probes and is accepted, then two at once, then the last two.
+      List<Instant> failed = h.events.events(DispatchEvent.Failover.class).stream().map(DispatchEvent.Failover::at).toList();
+      Instant t0 = failed.get(0);
+      assertThat(failed).extracting(t -> Duration.between(t0, t).toMinutes()).containsExactly(0L, 0L, 0L, 0L, 0L, 10L);
+      assertThat(h.cloud.calls("fake.provision")).extracting(c -> Duration.between(t0, c.at()).toMinutes())
+          .containsExactly(0L, 0L, 0L, 0L, 0L, 10L, 30L, 30L, 30L, 30L, 30L);
+      // The slow start: one create in flight, then two, then the rest: each wave is sent only
+      // after the previous was accepted (here at once, as the fake cloud answers at once).
+      assertThat(jobs).extracting(j -> done(j).attempts().size()).containsExactlyInAnyOrder(2, 2, 2, 2, 3);
+    }
+  }
+
+  @Test
+  void stockoutOfOneDevice_blocksTheLargerShapesOfThatTypeInTheZone() {
+    AcceleratorShape h100x1 = Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 1);
+    try (EngineHarness h = new EngineHarness(
+        p -> p.offer("r1", "r1-a", h100x1, "h100x1", 10, null).offer("r1", "r1-a", H100X8, "h100x8", 80, null)
+            .offer("r2", "r2-c", H100X8, "h100x8", 90, null),
+        b -> {})) {
+      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofHours(1));
+      JobHandle small = h.dispatcher.submit(job("one-gpu", 60).accelerators(h100x1)
+          .referenceRunTime(h100x1, Duration.ofSeconds(60)).build());
+      h.run(Duration.ofSeconds(10));
+      assertThat(small.attempts()).first().satisfies(a -> assertThat(a.outcome()).isEqualTo(AttemptOutcome.CAPACITY));
+
+      // No single H100 in r1-a: no eight there either, so the big job goes straight to r2-c.
+      JobHandle big = h.dispatcher.submit(job("eight-gpus", 60).build());
+      h.run(Duration.ofMinutes(5));
+      assertThat(done(big).attempts()).extracting(a -> a.offer().zone()).containsExactly("r2-c");
+    }
+  }
+
+  @Test
+  void stockoutCoversLargerShapesOff_blocksOnlyTheShapeThatFailed() {
+    AcceleratorShape h100x1 = Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 1);
+    try (EngineHarness h = new EngineHarness(
+        p -> p.offer("r1", "r1-a", h100x1, "h100x1", 10, null).offer("r1", "r1-a", H100X8, "h100x8", 80, null)
+            .offer("r2", "r2-c", H100X8, "h100x8", 90, null),
+        b -> b.stockoutCoversLargerShapes(false))) {
+      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofHours(1));
+      h.dispatcher.submit(job("one-gpu", 60).accelerators(h100x1).referenceRunTime(h100x1, Duration.ofSeconds(60)).build());
+      h.run(Duration.ofSeconds(10));
+
+      JobHandle big = h.dispatcher.submit(job("eight-gpus", 60).build());
+      h.run(Duration.ofMinutes(5));
+      assertThat(done(big).attempts()).extracting(a -> a.offer().zone()).containsExactly("r1-a", "r2-c");
     }
   }
 
