@@ -912,36 +912,62 @@ public final class DispatchEngine implements Dispatcher {
               log.warn("reconciler could not list {}: {}", gw.provider().id(), unwrap(err).getMessage());
               return;
             }
-            Set<String> owned = liveResourceNames();
+            Set<String> ownedInStore = null;
             for (ProvisionedResource r : list) {
-              if (!owned.contains(r.name()) && !backgroundReleases.containsKey(r.providerId() + "/" + r.name())) {
-                log.info("reconciler: releasing {} at {} in {}: labelled with fleet '{}' but no live attempt owns it",
-                    r.name(), r.providerId(), r.zone(), cfg.fleetId());
-                emit(new DispatchEvent.OrphanReleased(now(), r.providerId(), r.name(), "no live attempt owns it"));
-                release(null, null, r);
+              if (ownedByLiveAttemptHere(r.name()) || backgroundReleases.containsKey(r.providerId() + "/" + r.name())) {
+                continue;
               }
+              if (store.isDurable() || store.supportsLeases()) {
+                if (ownedInStore == null) {
+                  ownedInStore = liveResourceNamesInStore();
+                }
+                if (ownedInStore.contains(r.name())) {
+                  continue;
+                }
+              }
+              log.info("reconciler: releasing {} at {} in {}: labelled with fleet '{}' but no live attempt owns it",
+                  r.name(), r.providerId(), r.zone(), cfg.fleetId());
+              emit(new DispatchEvent.OrphanReleased(now(), r.providerId(), r.name(), "no live attempt owns it"));
+              release(null, null, r);
             }
           }));
     }
   }
 
-  private Set<String> liveResourceNames() {
+  /**
+   * Whether a live attempt of a job of this engine has this resource name. Looked up through the
+   * job id and attempt number the name is made of ({@link #resourceName}), so that a reconcile pass
+   * costs what the cloud lists, not what the engine holds (tens of thousands of queued jobs).
+   */
+  private boolean ownedByLiveAttemptHere(String name) {
+    int dash = name.lastIndexOf("-a");
+    if (!name.startsWith("ad-") || dash <= 3) {
+      return false;
+    }
+    JobRun job = jobs.get(name.substring(3, dash));
+    if (job == null) {
+      return false;
+    }
+    int n;
+    try {
+      n = Integer.parseInt(name.substring(dash + 2));
+    } catch (NumberFormatException notOurs) {
+      return false;
+    }
+    Attempt a = job.attempt(n);
+    return a != null && a.isLive() && a.resourceName().equals(name);
+  }
+
+  /**
+   * Resource names of live attempts of unfinished jobs in the store: other dispatchers on the same
+   * store, and jobs not yet recovered or leased here, own resources too.
+   */
+  private Set<String> liveResourceNamesInStore() {
     Set<String> names = new HashSet<>();
-    for (JobRun j : jobs.values()) {
-      for (Attempt a : j.liveAttempts()) {
+    for (JobRecord r : store.unfinished()) {
+      for (Attempt a : r.attempts()) {
         if (a.isLive()) {
           names.add(a.resourceName());
-        }
-      }
-    }
-    if (store.isDurable() || store.supportsLeases()) {
-      // Other dispatchers on the same store, and jobs not yet recovered or leased here, own
-      // resources too: only what no unfinished job in the store names is an orphan.
-      for (JobRecord r : store.unfinished()) {
-        for (Attempt a : r.attempts()) {
-          if (a.isLive()) {
-            names.add(a.resourceName());
-          }
         }
       }
     }

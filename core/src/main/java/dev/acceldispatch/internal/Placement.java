@@ -28,7 +28,7 @@ final class Placement {
   /**
    * An offer (and tier) that could run the job but not now, and why; {@code until} is when it can
    * be available again at the earliest (the end of its block), or null when that could be any
-   * moment (a breaker that closes, a slot that frees).
+   * moment (a breaker that closes, a slot that frees, a create that returns).
    */
   record Unavailable(Offer offer, boolean spot, Instant until, java.util.function.Supplier<String> why) {}
 
@@ -37,8 +37,12 @@ final class Placement {
     final List<PlacementCandidate> available = new ArrayList<>();
     /** Feasible but blocked or full right now, with why (the words built only when asked). */
     final List<Unavailable> unavailable = new ArrayList<>();
-    /** Why offers can never run the job: reason to count. */
-    final Map<String, Integer> excluded = new LinkedHashMap<>();
+    /**
+     * Why offers can never run the job, one entry per excluded offer and tier, in words built only
+     * when asked ({@link #excludedLines}): a job held to one region is evaluated on every pass
+     * against every offer elsewhere, and formatting those reasons dominated a long queue's passes.
+     */
+    private final List<java.util.function.Supplier<String>> excluded = new ArrayList<>();
 
     boolean neverFeasible() {
       return available.isEmpty() && unavailable.isEmpty();
@@ -65,14 +69,21 @@ final class Placement {
       return first;
     }
 
+    /** Each distinct reason with how many offers it excluded, in first-seen order. */
     List<String> excludedLines() {
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      excluded.forEach(reason -> counts.merge(reason.get(), 1, Integer::sum));
       List<String> out = new ArrayList<>();
-      excluded.forEach((reason, n) -> out.add(n + (n == 1 ? " offer: " : " offers: ") + reason));
+      counts.forEach((reason, n) -> out.add(n + (n == 1 ? " offer: " : " offers: ") + reason));
       return out;
     }
 
-    void exclude(String reason) {
-      excluded.merge(reason, 1, Integer::sum);
+    boolean anyExcluded() {
+      return !excluded.isEmpty();
+    }
+
+    void exclude(java.util.function.Supplier<String> reason) {
+      excluded.add(reason);
     }
   }
 
@@ -134,36 +145,36 @@ final class Placement {
       List<Offer> list = byShape.getOrDefault(shape, List.of());
       otherShapes -= list.size();
       if (!spec.accelerators().accepts(shape)) {
-        list.forEach(o -> ev.exclude("shape " + shape + " has less than the " + spec.accelerators().minTotalMemoryGib() + " GiB minTotalMemoryGib"));
+        list.forEach(o -> ev.exclude(() -> "shape " + shape + " has less than the " + spec.accelerators().minTotalMemoryGib() + " GiB minTotalMemoryGib"));
         continue;
       }
       for (Offer o : list) {
         if (!spec.providers().isEmpty() && !spec.providers().contains(o.providerId())) {
-          ev.exclude("provider " + o.providerId() + " not in providers " + spec.providers());
+          ev.exclude(() -> "provider " + o.providerId() + " not in providers " + spec.providers());
           continue;
         }
         if (!spec.regions().isEmpty() && !spec.regions().contains(o.region())) {
-          ev.exclude("region " + o.region() + " not in regions " + spec.regions());
+          ev.exclude(() -> "region " + o.region() + " not in regions " + spec.regions());
           continue;
         }
         if (!spec.zones().isEmpty() && !spec.zones().contains(o.zone())) {
-          ev.exclude("zone " + o.zone() + " not in zones " + spec.zones());
+          ev.exclude(() -> "zone " + o.zone() + " not in zones " + spec.zones());
           continue;
         }
         if (excludedOffers.contains(keys.of(o))) {
-          ev.exclude("rejected this job's request before (invalid request)");
+          ev.exclude(() -> "rejected this job's request before (invalid request)");
           continue;
         }
         for (boolean spot : tiers) {
           if (spot && o.spotHourly() == null) {
             if (spec.spot() == SpotPolicy.ONLY) {
-              ev.exclude("no spot tier, and spot is ONLY");
+              ev.exclude(() -> "no spot tier, and spot is ONLY");
             }
             continue;
           }
           Money hourly = o.hourly(spot);
           if (spec.maxHourlyPrice().isPresent() && hourly.isGreaterThan(spec.maxHourlyPrice().get())) {
-            ev.exclude((spot ? "spot" : "on-demand") + " price " + hourly + "/h above maxHourlyPrice " + spec.maxHourlyPrice().get() + "/h");
+            ev.exclude(() -> (spot ? "spot" : "on-demand") + " price " + hourly + "/h above maxHourlyPrice " + spec.maxHourlyPrice().get() + "/h");
             continue;
           }
           PlacementCandidate c = null;
@@ -171,7 +182,8 @@ final class Placement {
             c = candidate(spec, o, spot, now);
             Money left = spec.maxTotalCost().get().minusOrZero(spent);
             if (c.estimatedCost().isGreaterThan(left)) {
-              ev.exclude("estimated cost " + c.estimatedCost() + " above the " + left + " left of maxTotalCost");
+              Money estimate = c.estimatedCost();
+              ev.exclude(() -> "estimated cost " + estimate + " above the " + left + " left of maxTotalCost");
               continue;
             }
           }
@@ -200,11 +212,11 @@ final class Placement {
         }
       }
     }
-    if (ev.neverFeasible() && otherShapes > 0 && ev.excluded.isEmpty()) {
-      ev.exclude("no wired provider offers any of the shapes " + spec.accelerators().shapes()
+    if (ev.neverFeasible() && otherShapes > 0 && !ev.anyExcluded()) {
+      ev.exclude(() -> "no wired provider offers any of the shapes " + spec.accelerators().shapes()
           + " (wired shapes: " + byShape.keySet() + ")");
     } else if (ev.neverFeasible() && offers.isEmpty()) {
-      ev.exclude("no offers wired");
+      ev.exclude(() -> "no offers wired");
     }
     return ev;
   }
