@@ -14,9 +14,10 @@ import java.util.Optional;
 
 /**
  * What the engine has learnt about offers: which are blocked and until when (capacity, quota,
- * preemption penalty, broken credentials), recent failures (which push an offer's expected time to
- * start up), observed spot preemption rates per zone and observed provisioning latency per
- * provider. Engine-thread only.
+ * preemption penalty, broken credentials; a capacity block backs off while a zone stays out of
+ * stock), which are in a slow start after a stockout (one create at a time, more as the cloud
+ * accepts them), recent failures (which push an offer's expected time to start up), observed spot
+ * preemption rates per zone and observed provisioning latency per provider. Engine-thread only.
  */
 final class OfferHealth {
   /**
