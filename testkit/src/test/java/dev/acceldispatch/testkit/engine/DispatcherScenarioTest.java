@@ -9,6 +9,7 @@ import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.AcceleratorType;
 import dev.acceldispatch.Attempt;
 import dev.acceldispatch.AttemptOutcome;
+import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobResult;
 import dev.acceldispatch.JobState;
@@ -26,6 +27,7 @@ import dev.acceldispatch.testkit.cloud.Fault;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class DispatcherScenarioTest {
@@ -54,9 +56,20 @@ class DispatcherScenarioTest {
     }
   }
 
+  /** One zone selling H100 x8, nothing else. */
+  private static EngineHarness oneZone(Consumer<Dispatcher.Builder> settings) {
+    return new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0), settings);
+  }
+
+  /** How long each capacity failure of the job blocked its offer, in minutes. */
+  private static List<Long> blockMinutes(EngineHarness h, JobHandle job) {
+    return h.events.events(DispatchEvent.Failover.class).stream().filter(f -> f.jobId().equals(job.id()))
+        .map(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes()).toList();
+  }
+
   @Test
   void stockoutThatLasts_isReprobedLessAndLessOften_andAStartResetsTheBackoff() {
-    try (EngineHarness h = new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0), b -> {})) {
+    try (EngineHarness h = oneZone(b -> {})) {
       h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofHours(3));
       JobHandle first = h.dispatcher.submit(job("waits-out-the-stockout", 60).build());
       h.run(Duration.ofHours(4));
@@ -64,39 +77,32 @@ class DispatcherScenarioTest {
       assertThat(done(first).state()).isEqualTo(JobState.SUCCEEDED);
       // Default 10 min, doubling while the zone stays out, capped at 40 min: tries at 0, 10, 30, 70,
       // 110 and 150 min fail, the one at 190 min (after the 3 h stockout) runs.
-      assertThat(h.events.events(DispatchEvent.Failover.class))
-          .extracting(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes())
-          .containsExactly(10L, 20L, 40L, 40L, 40L, 40L);
+      assertThat(blockMinutes(h, first)).containsExactly(10L, 20L, 40L, 40L, 40L, 40L);
 
       // The job started there, so the next stockout is probed again after the first length.
       h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofMinutes(15));
       JobHandle second = h.dispatcher.submit(job("after-the-reset", 60).build());
       h.run(Duration.ofHours(1));
       assertThat(done(second).state()).isEqualTo(JobState.SUCCEEDED);
-      assertThat(h.events.events(DispatchEvent.Failover.class)).filteredOn(f -> f.jobId().equals(second.id()))
-          .extracting(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes())
-          .containsExactly(10L, 20L);
+      assertThat(blockMinutes(h, second)).containsExactly(10L, 20L);
     }
   }
 
   @Test
   void capacityBlockWithOneLength_neverBacksOff() {
-    try (EngineHarness h = new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0),
-        b -> b.capacityBlock(Duration.ofMinutes(10)))) {
+    try (EngineHarness h = oneZone(b -> b.capacityBlock(Duration.ofMinutes(10)))) {
       h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofMinutes(45));
       JobHandle job = h.dispatcher.submit(job("fixed-blocklist", 60).build());
       h.run(Duration.ofHours(2));
 
       assertThat(done(job).state()).isEqualTo(JobState.SUCCEEDED);
-      assertThat(h.events.events(DispatchEvent.Failover.class))
-          .extracting(f -> Duration.between(f.at(), f.blockedUntil()).toMinutes())
-          .containsExactly(10L, 10L, 10L, 10L, 10L);
+      assertThat(blockMinutes(h, job)).containsExactly(10L, 10L, 10L, 10L, 10L);
     }
   }
 
   @Test
   void stockout_manyQueuedJobs_probeOneCreateAtATimeThenSpeedUpAsCreatesSucceed() {
-    try (EngineHarness h = new EngineHarness(p -> p.offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0), b -> {})) {
+    try (EngineHarness h = oneZone(b -> {})) {
       h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofMinutes(15));
       List<JobHandle> jobs = new java.util.ArrayList<>();
       for (int i = 0; i < 5; i++) {
@@ -119,41 +125,37 @@ class DispatcherScenarioTest {
     }
   }
 
-  @Test
-  void stockoutOfOneDevice_blocksTheLargerShapesOfThatTypeInTheZone() {
+  /**
+   * One H100 fails for capacity in r1-a, then a job that needs eight is submitted: the zones it
+   * tried, in order (r1-a is the cheaper zone for eight too).
+   */
+  private static List<String> zonesOfEightGpuJobAfterOneGpuStockout(Consumer<Dispatcher.Builder> settings) {
     AcceleratorShape h100x1 = Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 1);
     try (EngineHarness h = new EngineHarness(
         p -> p.offer("r1", "r1-a", h100x1, "h100x1", 10, null).offer("r1", "r1-a", H100X8, "h100x8", 80, null)
             .offer("r2", "r2-c", H100X8, "h100x8", 90, null),
-        b -> {})) {
+        settings)) {
       h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofHours(1));
       JobHandle small = h.dispatcher.submit(job("one-gpu", 60).accelerators(h100x1)
           .referenceRunTime(h100x1, Duration.ofSeconds(60)).build());
       h.run(Duration.ofSeconds(10));
       assertThat(small.attempts()).first().satisfies(a -> assertThat(a.outcome()).isEqualTo(AttemptOutcome.CAPACITY));
 
-      // No single H100 in r1-a: no eight there either, so the big job goes straight to r2-c.
       JobHandle big = h.dispatcher.submit(job("eight-gpus", 60).build());
       h.run(Duration.ofMinutes(5));
-      assertThat(done(big).attempts()).extracting(a -> a.offer().zone()).containsExactly("r2-c");
+      return done(big).attempts().stream().map(a -> a.offer().zone()).toList();
     }
   }
 
   @Test
-  void stockoutCoversLargerShapesOff_blocksOnlyTheShapeThatFailed() {
-    AcceleratorShape h100x1 = Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 1);
-    try (EngineHarness h = new EngineHarness(
-        p -> p.offer("r1", "r1-a", h100x1, "h100x1", 10, null).offer("r1", "r1-a", H100X8, "h100x8", 80, null)
-            .offer("r2", "r2-c", H100X8, "h100x8", 90, null),
-        b -> b.stockoutCoversLargerShapes(false))) {
-      h.cloud.stockout("r1-a", CloudModel.ANY, Duration.ofHours(1));
-      h.dispatcher.submit(job("one-gpu", 60).accelerators(h100x1).referenceRunTime(h100x1, Duration.ofSeconds(60)).build());
-      h.run(Duration.ofSeconds(10));
+  void stockoutOfOneDevice_blocksTheLargerShapesOfThatTypeInTheZone() {
+    // No single H100 in r1-a: no eight there either, so the big job goes straight to r2-c.
+    assertThat(zonesOfEightGpuJobAfterOneGpuStockout(b -> {})).containsExactly("r2-c");
+  }
 
-      JobHandle big = h.dispatcher.submit(job("eight-gpus", 60).build());
-      h.run(Duration.ofMinutes(5));
-      assertThat(done(big).attempts()).extracting(a -> a.offer().zone()).containsExactly("r1-a", "r2-c");
-    }
+  @Test
+  void stockoutCoversLargerShapesOff_blocksOnlyTheShapeThatFailed() {
+    assertThat(zonesOfEightGpuJobAfterOneGpuStockout(b -> b.stockoutCoversLargerShapes(false))).containsExactly("r1-a", "r2-c");
   }
 
   @Test
