@@ -466,8 +466,10 @@ public final class DispatchEngine implements Dispatcher {
   }
 
   private PlaceResult tryPlace(JobRun job, Instant now) {
-    Placement.Evaluation ev =
-        placement.evaluate(job.spec, job.preemptions, job.excludedOffers, job.closedCost(), liveByOffer, now);
+    if (job.staticFit == null || !job.staticFit.isFor(job.preemptions, job.excludedOffers)) {
+      job.staticFit = placement.staticFit(job.spec, job.preemptions, job.excludedOffers);
+    }
+    Placement.Evaluation ev = placement.evaluate(job.spec, job.staticFit, job.closedCost(), liveByOffer, now);
     if (ev.neverFeasible()) {
       dequeue(job);
       finishJob(job, JobState.FAILED, "no offer can run it any more: " + String.join("; ", ev.excludedLines()));

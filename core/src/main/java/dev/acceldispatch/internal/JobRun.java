@@ -59,6 +59,8 @@ final class JobRun implements JobHandle {
   final Set<String> excludedOffers = new HashSet<>();
   final Map<Integer, Duration> pollDelay = new HashMap<>();
   final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
+  /** What it may ever run on, as of its preemptions and excluded offers (see {@link Placement.StaticFit}). */
+  Placement.StaticFit staticFit;
   /**
    * While queued: no offer can be available for it before this (its last evaluation found only
    * blocks, the first ending then), so dispatch passes skip it until then; null to look every pass.

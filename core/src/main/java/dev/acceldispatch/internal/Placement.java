@@ -43,6 +43,8 @@ final class Placement {
      * against every offer elsewhere, and formatting those reasons dominated a long queue's passes.
      */
     private final List<java.util.function.Supplier<String>> excluded = new ArrayList<>();
+    /** The exclusions of the job's {@link StaticFit}, shared with it rather than copied. */
+    private List<java.util.function.Supplier<String>> staticExclusions = List.of();
 
     boolean neverFeasible() {
       return available.isEmpty() && unavailable.isEmpty();
@@ -72,14 +74,11 @@ final class Placement {
     /** Each distinct reason with how many offers it excluded, in first-seen order. */
     List<String> excludedLines() {
       Map<String, Integer> counts = new LinkedHashMap<>();
+      staticExclusions.forEach(reason -> counts.merge(reason.get(), 1, Integer::sum));
       excluded.forEach(reason -> counts.merge(reason.get(), 1, Integer::sum));
       List<String> out = new ArrayList<>();
       counts.forEach((reason, n) -> out.add(n + (n == 1 ? " offer: " : " offers: ") + reason));
       return out;
-    }
-
-    boolean anyExcluded() {
-      return !excluded.isEmpty();
     }
 
     void exclude(java.util.function.Supplier<String> reason) {
@@ -130,6 +129,81 @@ final class Placement {
   }
 
   /**
+   * The (offer, tier) pairs a job may ever use, given its spec, how often it was preempted (which
+   * decides its tiers) and the offers it must not use again, with why the others cannot: what
+   * does not change while the job waits. Computed once per job and reused by every dispatch pass
+   * until one of those inputs changes (a job held to one region would otherwise sift every offer
+   * of every other region on every pass).
+   *
+   * @param preemptions the job's preemptions when computed
+   * @param excludedOffers how many offers the job had excluded when computed
+   */
+  record StaticFit(List<Offer> offers, List<Boolean> spot, List<java.util.function.Supplier<String>> exclusions,
+      int preemptions, int excludedOffers) {
+    /** Whether it still describes a job with these counts. */
+    boolean isFor(int preemptions, Set<String> excluded) {
+      return this.preemptions == preemptions && this.excludedOffers == excluded.size();
+    }
+  }
+
+  /** The {@link StaticFit} of a job. */
+  StaticFit staticFit(JobSpec spec, int preemptions, Set<String> excludedOffers) {
+    List<Offer> fitOffers = new ArrayList<>();
+    List<Boolean> fitSpot = new ArrayList<>();
+    List<java.util.function.Supplier<String>> exclusions = new ArrayList<>();
+    List<Boolean> tiers = tiers(spec, preemptions);
+    int otherShapes = offers.size();
+    for (AcceleratorShape shape : spec.accelerators().shapes()) {
+      List<Offer> list = byShape.getOrDefault(shape, List.of());
+      otherShapes -= list.size();
+      if (!spec.accelerators().accepts(shape)) {
+        list.forEach(o -> exclusions.add(() -> "shape " + shape + " has less than the " + spec.accelerators().minTotalMemoryGib() + " GiB minTotalMemoryGib"));
+        continue;
+      }
+      for (Offer o : list) {
+        if (!spec.providers().isEmpty() && !spec.providers().contains(o.providerId())) {
+          exclusions.add(() -> "provider " + o.providerId() + " not in providers " + spec.providers());
+          continue;
+        }
+        if (!spec.regions().isEmpty() && !spec.regions().contains(o.region())) {
+          exclusions.add(() -> "region " + o.region() + " not in regions " + spec.regions());
+          continue;
+        }
+        if (!spec.zones().isEmpty() && !spec.zones().contains(o.zone())) {
+          exclusions.add(() -> "zone " + o.zone() + " not in zones " + spec.zones());
+          continue;
+        }
+        if (excludedOffers.contains(keys.of(o))) {
+          exclusions.add(() -> "rejected this job's request before (invalid request)");
+          continue;
+        }
+        for (boolean spot : tiers) {
+          if (spot && o.spotHourly() == null) {
+            if (spec.spot() == SpotPolicy.ONLY) {
+              exclusions.add(() -> "no spot tier, and spot is ONLY");
+            }
+            continue;
+          }
+          Money hourly = o.hourly(spot);
+          if (spec.maxHourlyPrice().isPresent() && hourly.isGreaterThan(spec.maxHourlyPrice().get())) {
+            exclusions.add(() -> (spot ? "spot" : "on-demand") + " price " + hourly + "/h above maxHourlyPrice " + spec.maxHourlyPrice().get() + "/h");
+            continue;
+          }
+          fitOffers.add(o);
+          fitSpot.add(spot);
+        }
+      }
+    }
+    if (fitOffers.isEmpty() && otherShapes > 0 && exclusions.isEmpty()) {
+      exclusions.add(() -> "no wired provider offers any of the shapes " + spec.accelerators().shapes()
+          + " (wired shapes: " + byShape.keySet() + ")");
+    } else if (fitOffers.isEmpty() && offers.isEmpty()) {
+      exclusions.add(() -> "no offers wired");
+    }
+    return new StaticFit(List.copyOf(fitOffers), List.copyOf(fitSpot), List.copyOf(exclusions), preemptions, excludedOffers.size());
+  }
+
+  /**
    * Evaluates every offer for the job.
    *
    * @param excludedOffers offer keys this job may never use again (an invalid request there)
@@ -138,85 +212,48 @@ final class Placement {
    */
   Evaluation evaluate(
       JobSpec spec, int preemptions, Set<String> excludedOffers, Money spent, Map<String, Integer> liveByOffer, Instant now) {
+    return evaluate(spec, staticFit(spec, preemptions, excludedOffers), spent, liveByOffer, now);
+  }
+
+  /** Evaluates the job's statically fitting offers against what is true {@code now}. */
+  Evaluation evaluate(JobSpec spec, StaticFit fit, Money spent, Map<String, Integer> liveByOffer, Instant now) {
     Evaluation ev = new Evaluation();
-    List<Boolean> tiers = tiers(spec, preemptions);
-    int otherShapes = offers.size();
-    for (AcceleratorShape shape : spec.accelerators().shapes()) {
-      List<Offer> list = byShape.getOrDefault(shape, List.of());
-      otherShapes -= list.size();
-      if (!spec.accelerators().accepts(shape)) {
-        list.forEach(o -> ev.exclude(() -> "shape " + shape + " has less than the " + spec.accelerators().minTotalMemoryGib() + " GiB minTotalMemoryGib"));
+    ev.staticExclusions = fit.exclusions();
+    for (int i = 0; i < fit.offers().size(); i++) {
+      Offer o = fit.offers().get(i);
+      boolean spot = fit.spot().get(i);
+      PlacementCandidate c = null;
+      if (spec.maxTotalCost().isPresent()) {
+        c = candidate(spec, o, spot, now);
+        Money left = spec.maxTotalCost().get().minusOrZero(spent);
+        if (c.estimatedCost().isGreaterThan(left)) {
+          Money estimate = c.estimatedCost();
+          ev.exclude(() -> "estimated cost " + estimate + " above the " + left + " left of maxTotalCost");
+          continue;
+        }
+      }
+      var block = health.blockOf(o, spot, now);
+      if (block.isPresent()) {
+        OfferHealth.Block b = block.get();
+        ev.unavailable.add(new Unavailable(o, spot, b.until(), () -> "blocked until " + b.until() + ": " + b.reason()));
         continue;
       }
-      for (Offer o : list) {
-        if (!spec.providers().isEmpty() && !spec.providers().contains(o.providerId())) {
-          ev.exclude(() -> "provider " + o.providerId() + " not in providers " + spec.providers());
-          continue;
-        }
-        if (!spec.regions().isEmpty() && !spec.regions().contains(o.region())) {
-          ev.exclude(() -> "region " + o.region() + " not in regions " + spec.regions());
-          continue;
-        }
-        if (!spec.zones().isEmpty() && !spec.zones().contains(o.zone())) {
-          ev.exclude(() -> "zone " + o.zone() + " not in zones " + spec.zones());
-          continue;
-        }
-        if (excludedOffers.contains(keys.of(o))) {
-          ev.exclude(() -> "rejected this job's request before (invalid request)");
-          continue;
-        }
-        for (boolean spot : tiers) {
-          if (spot && o.spotHourly() == null) {
-            if (spec.spot() == SpotPolicy.ONLY) {
-              ev.exclude(() -> "no spot tier, and spot is ONLY");
-            }
-            continue;
-          }
-          Money hourly = o.hourly(spot);
-          if (spec.maxHourlyPrice().isPresent() && hourly.isGreaterThan(spec.maxHourlyPrice().get())) {
-            ev.exclude(() -> (spot ? "spot" : "on-demand") + " price " + hourly + "/h above maxHourlyPrice " + spec.maxHourlyPrice().get() + "/h");
-            continue;
-          }
-          PlacementCandidate c = null;
-          if (spec.maxTotalCost().isPresent()) {
-            c = candidate(spec, o, spot, now);
-            Money left = spec.maxTotalCost().get().minusOrZero(spent);
-            if (c.estimatedCost().isGreaterThan(left)) {
-              Money estimate = c.estimatedCost();
-              ev.exclude(() -> "estimated cost " + estimate + " above the " + left + " left of maxTotalCost");
-              continue;
-            }
-          }
-          var block = health.blockOf(o, spot, now);
-          if (block.isPresent()) {
-            OfferHealth.Block b = block.get();
-            ev.unavailable.add(new Unavailable(o, spot, b.until(), () -> "blocked until " + b.until() + ": " + b.reason()));
-            continue;
-          }
-          if (unhealthy.test(o)) {
-            ev.unavailable.add(new Unavailable(o, spot, null, () -> "provider " + o.providerId() + " region " + o.region()
-                + " is failing: its circuit breaker is open"));
-            continue;
-          }
-          if (health.createsSaturated(o)) {
-            ev.unavailable.add(new Unavailable(o, spot, null, () -> "recovering from a stockout: as many creates in flight "
-                + "as it takes for now"));
-            continue;
-          }
-          int live = liveByOffer.getOrDefault(keys.of(o), 0);
-          if (live >= o.capacity()) {
-            ev.unavailable.add(new Unavailable(o, spot, null, () -> "full: " + live + " of " + o.capacity() + " in use"));
-            continue;
-          }
-          ev.available.add(c != null ? c : candidate(spec, o, spot, now));
-        }
+      if (unhealthy.test(o)) {
+        ev.unavailable.add(new Unavailable(o, spot, null, () -> "provider " + o.providerId() + " region " + o.region()
+            + " is failing: its circuit breaker is open"));
+        continue;
       }
-    }
-    if (ev.neverFeasible() && otherShapes > 0 && !ev.anyExcluded()) {
-      ev.exclude(() -> "no wired provider offers any of the shapes " + spec.accelerators().shapes()
-          + " (wired shapes: " + byShape.keySet() + ")");
-    } else if (ev.neverFeasible() && offers.isEmpty()) {
-      ev.exclude(() -> "no offers wired");
+      if (health.createsSaturated(o)) {
+        ev.unavailable.add(new Unavailable(o, spot, null, () -> "recovering from a stockout: as many creates in flight "
+            + "as it takes for now"));
+        continue;
+      }
+      int live = liveByOffer.getOrDefault(keys.of(o), 0);
+      if (live >= o.capacity()) {
+        ev.unavailable.add(new Unavailable(o, spot, null, () -> "full: " + live + " of " + o.capacity() + " in use"));
+        continue;
+      }
+      ev.available.add(c != null ? c : candidate(spec, o, spot, now));
     }
     return ev;
   }
