@@ -96,6 +96,9 @@ public final class DispatchEngine implements Dispatcher {
 
   private DispatchEngine(EngineConfig cfg) {
     this.cfg = cfg;
+    // Probed before anything is started, so that a rejected probe leaves no thread behind. The
+    // dispatcher's own pool never runs inline.
+    boolean callsRunInline = cfg.providerExecutor() != null && runsInline(cfg.providerExecutor());
     this.instanceId = cfg.fleetId() + "-" + newJobId().substring(1, 9);
     if (cfg.scheduler() == null) {
       ownedScheduler = new SystemTaskScheduler("accel-dispatch-" + cfg.fleetId());
@@ -126,7 +129,6 @@ public final class DispatchEngine implements Dispatcher {
     this.ledger = new TenantLedger(cfg.tenants());
     this.listeners.addAll(cfg.listeners());
     FailsafeSchedulerAdapter adapter = new FailsafeSchedulerAdapter(scheduler, executor);
-    boolean callsRunInline = runsInline(executor);
     List<Offer> offers = new ArrayList<>();
     long seed = 1;
     for (Provider p : cfg.providers()) {
@@ -158,11 +160,15 @@ public final class DispatchEngine implements Dispatcher {
   public static boolean runsInline(Executor executor) {
     Thread caller = Thread.currentThread();
     boolean[] ranHere = {false};
-    executor.execute(() -> {
-      if (Thread.currentThread() == caller) {
-        ranHere[0] = true;
-      }
-    });
+    try {
+      executor.execute(() -> {
+        if (Thread.currentThread() == caller) {
+          ranHere[0] = true;
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new IllegalArgumentException("providerExecutor rejected a task (is it shut down?): " + e.getMessage(), e);
+    }
     return ranHere[0];
   }
 

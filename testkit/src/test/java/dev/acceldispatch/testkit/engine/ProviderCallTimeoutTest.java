@@ -117,4 +117,18 @@ class ProviderCallTimeoutTest {
     assertThat(dev.acceldispatch.internal.DispatchEngine.runsInline(Runnable::run)).isTrue();
     assertThat(dev.acceldispatch.internal.DispatchEngine.runsInline(r -> new Thread(r).start())).isFalse();
   }
+
+  @Test
+  void aProviderExecutorThatIsShutDown_isRefusedWhenTheDispatcherIsBuilt() {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    pool.shutdown();
+    FakeProvider fake = FakeProvider.builder("fake", CloudModel.create())
+        .offer("r1", "r1-a", EngineHarness.H100X8, "h100x8", 80, 16.0).build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Dispatcher.builder().provider(fake).fleetId("refused")
+        .providerExecutor(pool).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("providerExecutor rejected a task");
+    // Refused before the dispatcher started its own scheduler thread.
+    dev.acceldispatch.testkit.Await.noThreadAlive("accel-dispatch-refused", java.time.Duration.ofSeconds(1));
+  }
 }
