@@ -163,29 +163,39 @@ public final class JobTable {
 
   // ---- statements ---------------------------------------------------------------------------------
 
+  /** The columns that insert and update both write from a record, in {@link #bindContent}'s order. */
+  private static final List<String> CONTENT_COLUMNS = List.of(
+      "name", "tenant", "priority", "submitted_at", "updated_at", "preemptions", "message", "exit_code",
+      "result_attributes", "spec", "attempts");
+
+  /** Binds {@link #CONTENT_COLUMNS} from {@code r} from parameter {@code i} on; returns the next index. */
+  private static int bindContent(PreparedStatement ps, int i, JobRecord r) throws SQLException {
+    ps.setString(i++, r.spec().name());
+    ps.setString(i++, r.spec().tenant());
+    ps.setInt(i++, r.spec().priority());
+    setTime(ps, i++, r.submittedAt());
+    setTime(ps, i++, r.updatedAt());
+    ps.setInt(i++, r.preemptions());
+    ps.setString(i++, r.message());
+    setInteger(ps, i++, r.exitCode());
+    ps.setString(i++, JobJson.writeMap(r.resultAttributes()));
+    ps.setString(i++, JobJson.writeSpec(r.spec()));
+    ps.setString(i++, JobJson.writeAttempts(r.attempts()));
+    return i;
+  }
+
   /** Inserts at version 0, leased when {@code owner} is not null. */
   public void insert(JobRecord job, String owner, Instant leaseUntil) {
     JobRecord r = job.withVersion(0);
     String sql = "INSERT INTO " + table
-        + " (id, state, terminal, version, name, tenant, priority, submitted_at, updated_at, preemptions,"
-        + " message, exit_code, result_attributes, spec, attempts, lease_owner, lease_until, cancel_requested)"
-        + " VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)";
+        + " (id, state, terminal, version, " + String.join(", ", CONTENT_COLUMNS) + ", lease_owner, lease_until, cancel_requested)"
+        + " VALUES (?, ?, ?, 0, " + "?, ".repeat(CONTENT_COLUMNS.size()) + "?, ?, FALSE)";
     try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
       int i = 1;
       ps.setString(i++, r.id());
       ps.setString(i++, r.state().name());
       ps.setBoolean(i++, r.state().isTerminal());
-      ps.setString(i++, r.spec().name());
-      ps.setString(i++, r.spec().tenant());
-      ps.setInt(i++, r.spec().priority());
-      setTime(ps, i++, r.submittedAt());
-      setTime(ps, i++, r.updatedAt());
-      ps.setInt(i++, r.preemptions());
-      ps.setString(i++, r.message());
-      setInteger(ps, i++, r.exitCode());
-      ps.setString(i++, JobJson.writeMap(r.resultAttributes()));
-      ps.setString(i++, JobJson.writeSpec(r.spec()));
-      ps.setString(i++, JobJson.writeAttempts(r.attempts()));
+      i = bindContent(ps, i, r);
       ps.setString(i++, owner);
       setTime(ps, i, leaseUntil);
       ps.executeUpdate();
@@ -200,8 +210,7 @@ public final class JobTable {
   /** Replaces the row if it is still at {@code job.version()}. */
   public JobRecord update(JobRecord job) {
     String sql = "UPDATE " + table
-        + " SET state = ?, terminal = ?, version = ?, name = ?, tenant = ?, priority = ?, submitted_at = ?,"
-        + " updated_at = ?, preemptions = ?, message = ?, exit_code = ?, result_attributes = ?, spec = ?, attempts = ?"
+        + " SET state = ?, terminal = ?, version = ?, " + String.join(" = ?, ", CONTENT_COLUMNS) + " = ?"
         + " WHERE id = ? AND version = ?";
     try (Connection c = ds.getConnection()) {
       int n;
@@ -210,17 +219,7 @@ public final class JobTable {
         ps.setString(i++, job.state().name());
         ps.setBoolean(i++, job.state().isTerminal());
         ps.setLong(i++, job.version() + 1);
-        ps.setString(i++, job.spec().name());
-        ps.setString(i++, job.spec().tenant());
-        ps.setInt(i++, job.spec().priority());
-        setTime(ps, i++, job.submittedAt());
-        setTime(ps, i++, job.updatedAt());
-        ps.setInt(i++, job.preemptions());
-        ps.setString(i++, job.message());
-        setInteger(ps, i++, job.exitCode());
-        ps.setString(i++, JobJson.writeMap(job.resultAttributes()));
-        ps.setString(i++, JobJson.writeSpec(job.spec()));
-        ps.setString(i++, JobJson.writeAttempts(job.attempts()));
+        i = bindContent(ps, i, job);
         ps.setString(i++, job.id());
         ps.setLong(i, job.version());
         n = ps.executeUpdate();
