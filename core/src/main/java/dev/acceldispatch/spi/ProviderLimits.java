@@ -35,6 +35,12 @@ public record ProviderLimits(
   /** A {@link #callsPerSecond} that means no client-side rate limit at all. */
   public static final double UNLIMITED_RATE = Double.POSITIVE_INFINITY;
 
+  /**
+   * {@link #DEFAULT} without a rate limit: for an in-process provider (a fake, a simulation) that
+   * no API quota protects.
+   */
+  public static final ProviderLimits IN_PROCESS = DEFAULT.withCallsPerSecond(UNLIMITED_RATE);
+
   /** Validates. */
   public ProviderLimits {
     if (!(callsPerSecond > 0)) {

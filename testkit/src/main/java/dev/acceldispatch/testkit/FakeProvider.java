@@ -184,7 +184,7 @@ public final class FakeProvider implements Provider {
     private final String id;
     private final CloudModel cloud;
     private final List<Offer> offers = new ArrayList<>();
-    private ProviderLimits limits = ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE);
+    private ProviderLimits limits = ProviderLimits.IN_PROCESS;
 
     private Builder(String id, CloudModel cloud) {
       this.id = Objects.requireNonNull(id, "id");
@@ -203,7 +203,7 @@ public final class FakeProvider implements Provider {
       return this;
     }
 
-    /** The limits it advertises; default very high call rate, otherwise {@link ProviderLimits#DEFAULT}. */
+    /** The limits it advertises; default {@link ProviderLimits#IN_PROCESS} (no rate limit). */
     public Builder limits(ProviderLimits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
       return this;

@@ -59,7 +59,7 @@ final class InstantProvider implements Provider {
 
   @Override
   public ProviderLimits limits() {
-    return ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE);
+    return ProviderLimits.IN_PROCESS;
   }
 
   @Override

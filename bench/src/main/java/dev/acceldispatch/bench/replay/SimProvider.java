@@ -81,7 +81,7 @@ final class SimProvider implements Provider {
   @Override
   public ProviderLimits limits() {
     // The replay measures placement, not client-side rate limiting.
-    return ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE);
+    return ProviderLimits.IN_PROCESS;
   }
 
   CloudModel cloud() {

@@ -92,7 +92,7 @@ class ProviderCallTimeoutTest {
     CloudModel cloud = CloudModel.create(Clock.systemUTC(), 7);
     FakeProvider fake = FakeProvider.builder("fake", cloud)
         .offer("r1", "r1-a", EngineHarness.H100X8, "h100x8", 80, 16.0)
-        .limits(ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE).withCallTimeout(Duration.ofMillis(300)))
+        .limits(ProviderLimits.IN_PROCESS.withCallTimeout(Duration.ofMillis(300)))
         .build();
     FirstStatusHangs provider = new FirstStatusHangs(fake);
     try (Dispatcher d = Dispatcher.builder()

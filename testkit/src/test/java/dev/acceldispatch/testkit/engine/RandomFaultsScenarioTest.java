@@ -29,7 +29,7 @@ class RandomFaultsScenarioTest {
     List<String> zones = List.of("r1-a", "r1-b", "r2-a", "r2-b", "r3-a");
     EngineHarness h = new EngineHarness(
         p -> {
-          p.limits(ProviderLimits.DEFAULT.withCallsPerSecond(ProviderLimits.UNLIMITED_RATE));
+          p.limits(ProviderLimits.IN_PROCESS);
           for (String z : zones) {
             String region = z.substring(0, 2);
             p.offer(region, z, H100X8, "h100x8", 80 + zones.indexOf(z), 16.0 + zones.indexOf(z));
