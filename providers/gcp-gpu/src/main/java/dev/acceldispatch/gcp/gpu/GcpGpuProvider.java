@@ -27,6 +27,7 @@ import com.google.cloud.compute.v1.ZoneOperationsClient;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -276,6 +277,7 @@ public final class GcpGpuProvider implements Provider {
   private String startupScript(ProvisionRequest request, String zone) {
     StartupScript.Builder b =
         StartupScript.forWorkload(request.workload())
+            .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
             .dockerArgs(dockerArgs.toArray(String[]::new))
             .exitReporter(
                 "curl -sS --retry 5 -X PUT --data \"$rc\" -H 'Metadata-Flavor: Google' "

@@ -30,6 +30,7 @@ import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Shapes;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -213,6 +214,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     String script;
     try {
       StartupScript.Builder s = StartupScript.forWorkload(r.workload())
+          .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
           .dockerArgs(dockerArgs.toArray(String[]::new))
           .exitReporter(exitReporter());
       if (secretFetcher != null) {
