@@ -14,8 +14,10 @@ final class Databases {
   static final String PG_URL = System.getProperty("accel.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
   static final String PG_USER = System.getProperty("accel.pg.user", "postgres");
 
-  /** The key ring of the stores under test; a fresh random key per test run. */
-  static final SecretKeyRing KEYS = SecretKeyRing.of("test-key-1", SecretKeyRing.newKey());
+  /** The key of the stores under test; a fresh random one per test run. */
+  static final byte[] KEY_BYTES = SecretKeyRing.newKey();
+  /** The key ring of the stores under test. */
+  static final SecretKeyRing KEYS = SecretKeyRing.of("test-key-1", KEY_BYTES);
 
   private Databases() {}
 
