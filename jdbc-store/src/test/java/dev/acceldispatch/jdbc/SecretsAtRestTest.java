@@ -406,6 +406,24 @@ abstract class SecretsAtRestTest {
   }
 
   @Test
+  void build_unfinishedJobsKeptInClearWithoutKeyOrOptIn_isRefusedSayingHowToEncryptThem() {
+    JdbcJobStore clear = builder().storeSecretsInClear().build();
+    open.add(clear);
+    clear.insert(queued("jlegacy", checkingSpec()));
+
+    assertThatThrownBy(() -> builder().build())
+        .isInstanceOf(JdbcStoreException.class)
+        .hasMessageContaining("[jlegacy]")
+        .hasMessageContaining("secretKeys(...) and call reencryptSecrets()")
+        .hasMessageNotContaining(PASSWORD);
+
+    store(Databases.KEYS).reencryptSecrets();
+    // Once encrypted, a store without the key starts; the job would fail only if launched.
+    assertThat(store(null).find("jlegacy").orElseThrow().spec().workload().secretEnv().get("TOKEN").kind())
+        .isEqualTo(Secret.Kind.UNAVAILABLE);
+  }
+
+  @Test
   void sealedValue_movedToAnotherJobRow_doesNotDecrypt() throws Exception {
     JdbcJobStore store = store(Databases.KEYS);
     store.insert(queued("jsource", checkingSpec()));

@@ -233,6 +233,27 @@ public final class JobJson {
     return copy.toString();
   }
 
+  /**
+   * Whether the spec document keeps a literal value in clear: format 1 (earlier releases) with a
+   * secret variable, or a value stored under the clear opt-in. Null-safe on damaged documents
+   * (false), which the read path reports on its own.
+   */
+  public static boolean hasClearValues(String json) {
+    try {
+      JsonNode env = MAPPER.readTree(json).path("workload").path("secretEnv");
+      Iterator<JsonNode> it = env.elements();
+      while (it.hasNext()) {
+        JsonNode v = it.next();
+        if (v.isTextual() || v.has("clear")) {
+          return true;
+        }
+      }
+      return false;
+    } catch (JsonProcessingException | RuntimeException e) {
+      return false;
+    }
+  }
+
   private static String reasonOf(Secret unavailable) {
     try {
       unavailable.reveal();

@@ -142,6 +142,7 @@ public final class JobTable {
   private void checkUnfinishedRows() {
     List<String> problems = new ArrayList<>();
     List<String> sealedShut = new ArrayList<>();
+    List<String> inClear = new ArrayList<>();
     int ok = 0;
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement(
@@ -150,6 +151,9 @@ public final class JobTable {
         while (rs.next()) {
           try {
             JobRecord r = read(rs);
+            if (JobJson.hasClearValues(rs.getString("spec"))) {
+              inClear.add(r.id());
+            }
             r.spec().workload().secretEnv().forEach((name, secret) -> {
               if (secret.kind() == dev.acceldispatch.Secret.Kind.UNAVAILABLE) {
                 sealedShut.add(r.id() + " (" + name + ")");
@@ -168,6 +172,17 @@ public final class JobTable {
       throw new JdbcStoreException(
           problems.size() + " unfinished job row(s) in " + table + " cannot be read, so they would be lost;"
               + " refusing to start. Repair or remove them: " + String.join("; ", problems));
+    }
+    if (!inClear.isEmpty() && !secrets.canSeal() && !secrets.clearAllowed()) {
+      // Their next update would be refused (values are never written in clear without the opt-in),
+      // so the dispatcher could not carry them on: say so now, with the way out.
+      throw new JdbcStoreException(inClear.size() + " unfinished job(s) in " + table + " keep secret values in clear"
+          + " (stored by an earlier release or under storeSecretsInClear()): " + inClear + ". Build the store with"
+          + " secretKeys(...) and call reencryptSecrets() to encrypt them, or opt in with storeSecretsInClear()");
+    }
+    if (!inClear.isEmpty() && secrets.canSeal()) {
+      log.warn("job store {}: {} unfinished job(s) keep secret values in clear: {}; call reencryptSecrets() to encrypt them now",
+          table, inClear.size(), inClear);
     }
     if (!sealedShut.isEmpty()) {
       // Not a reason to refuse to start: a job that is running needs no value, and the others fail
