@@ -97,11 +97,7 @@ public final class Secret {
    * @param variable a variable name, {@code [A-Za-z_][A-Za-z0-9_]*}
    */
   public static Secret fromDispatcherEnv(String variable) {
-    Objects.requireNonNull(variable, "variable");
-    if (!ENV_NAME.matcher(variable).matches()) {
-      throw new IllegalArgumentException(
-          "secret reference: variable must match [A-Za-z_][A-Za-z0-9_]*, got '" + variable + "'");
-    }
+    requireMatch(ENV_NAME, variable, "variable", "variable must match [A-Za-z_][A-Za-z0-9_]*");
     return new Secret(Kind.DISPATCHER_ENV, variable, null);
   }
 
@@ -128,12 +124,8 @@ public final class Secret {
    *     latest}); without {@code /versions/...} the latest version
    */
   public static Secret googleSecretManager(String name) {
-    Objects.requireNonNull(name, "name");
-    if (!GSM_NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "secret reference: a Google Secret Manager name must be projects/PROJECT/secrets/SECRET[/versions/VERSION]"
-              + " (SECRET of [A-Za-z0-9_-], VERSION a number or 'latest'), got '" + name + "'");
-    }
+    requireMatch(GSM_NAME, name, "name", "a Google Secret Manager name must be projects/PROJECT/secrets/SECRET[/versions/VERSION]"
+        + " (SECRET of [A-Za-z0-9_-], VERSION a number or 'latest')");
     return new Secret(Kind.GOOGLE_SECRET_MANAGER, name.contains("/versions/") ? name : name + "/versions/latest", null);
   }
 
@@ -145,13 +137,16 @@ public final class Secret {
    *     version the current one
    */
   public static Secret azureKeyVault(String secretId) {
-    Objects.requireNonNull(secretId, "secretId");
-    if (!AKV_ID.matcher(secretId).matches()) {
-      throw new IllegalArgumentException(
-          "secret reference: an Azure Key Vault secret id must be https://VAULT.vault.azure.net/secrets/NAME[/VERSION]"
-              + " (VAULT 3-24 and NAME 1-127 of [A-Za-z0-9-], VERSION 32 hex digits), got '" + secretId + "'");
-    }
+    requireMatch(AKV_ID, secretId, "secretId", "an Azure Key Vault secret id must be https://VAULT.vault.azure.net/secrets/NAME[/VERSION]"
+        + " (VAULT 3-24 and NAME 1-127 of [A-Za-z0-9-], VERSION 32 hex digits)");
     return new Secret(Kind.AZURE_KEY_VAULT, secretId, null);
+  }
+
+  private static void requireMatch(Pattern pattern, String value, String field, String allowed) {
+    Objects.requireNonNull(value, field);
+    if (!pattern.matcher(value).matches()) {
+      throw new IllegalArgumentException("secret reference: " + allowed + ", got '" + value + "'");
+    }
   }
 
   /**

@@ -110,16 +110,18 @@ class StartupScriptTest {
     return Arrays.asList(raw.substring(0, raw.length() - 1).split("\0", -1));
   }
 
+  /** The script for {@code w} on machines resolving {@code kind}, reporting its exit code to $OUT/rc. */
+  private static String resolvingScript(Workload w, Secret.Kind kind) {
+    return StartupScript.forWorkload(w).machineResolves(kind).exitReporter("printf '%s' \"$rc\" > \"$OUT/rc\"").build();
+  }
+
   @Test
   void googleSecretManagerReference_machineResolves_fetchesWithGcloudAndTheWorkloadGetsTheValue() throws Exception {
     Path bin = fakeCli("gcloud", "printf '%s' \"v a'l\\\"ue \\$(x) ü\"\n");
     Workload w = Workload.script("printf '%s' \"$TOKEN\" > \"$OUT/token\"")
         .secretEnv("TOKEN", Secret.googleSecretManager("projects/my-proj/secrets/hf_token/versions/4"))
         .build();
-    String script = StartupScript.forWorkload(w).machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
-        .exitReporter("printf '%s' \"$rc\" > \"$OUT/rc\"").build();
-
-    run(script, bin);
+    run(resolvingScript(w, Secret.Kind.GOOGLE_SECRET_MANAGER), bin);
 
     assertThat(argv("gcloud")).containsExactly("secrets", "versions", "access", "4", "--secret=hf_token", "--project=my-proj", "--quiet");
     assertThat(Files.readString(dir.resolve("token"), StandardCharsets.UTF_8)).isEqualTo("v a'l\"ue $(x) ü");
@@ -132,10 +134,7 @@ class StartupScriptTest {
     Workload w = Workload.script("touch \"$OUT/ran\"")
         .secretEnv("DB_PASSWORD", Secret.azureKeyVault("https://ml-vault.vault.azure.net/secrets/db-password"))
         .build();
-    String script = StartupScript.forWorkload(w).machineResolves(Secret.Kind.AZURE_KEY_VAULT)
-        .exitReporter("printf '%s' \"$rc\" > \"$OUT/rc\"").build();
-
-    String stderr = run(script, bin);
+    String stderr = run(resolvingScript(w, Secret.Kind.AZURE_KEY_VAULT), bin);
 
     assertThat(Files.readString(dir.resolve("rc"))).isEqualTo(Integer.toString(StartupScript.SECRET_UNRESOLVED_EXIT_CODE));
     assertThat(dir.resolve("ran")).doesNotExist();

@@ -62,6 +62,39 @@ final class Databases {
     exec(ds, "SHUTDOWN");
   }
 
+  /** One test's own database: an in-memory H2 database, or a fresh schema on the local PostgreSQL. */
+  static final class Fresh implements AutoCloseable {
+    final DataSource ds;
+    /** Where the store keeps its tables, or null for the connection's default schema. */
+    final String schema;
+    private final Runnable drop;
+
+    private Fresh(DataSource ds, String schema, Runnable drop) {
+      this.ds = ds;
+      this.schema = schema;
+      this.drop = drop;
+    }
+
+    static Fresh h2() {
+      JdbcDataSource ds = h2Memory();
+      return new Fresh(ds, null, () -> shutdownH2(ds));
+    }
+
+    static Fresh postgres(int poolSize) {
+      HikariDataSource pool = Databases.postgres(poolSize);
+      String schema = freshSchema();
+      return new Fresh(pool, schema, () -> {
+        dropSchema(pool, schema);
+        pool.close();
+      });
+    }
+
+    @Override
+    public void close() {
+      drop.run();
+    }
+  }
+
   static void exec(DataSource ds, String sql) {
     try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
       s.execute(sql);

@@ -28,14 +28,16 @@ abstract class StartupChecksTest {
   static final String SECRET = "hunter2-very-secret-value";
   static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
 
+  Databases.Fresh db;
   DataSource ds;
 
-  /** A fresh database; {@link #schema()} is where the store keeps its tables (or null). */
-  abstract DataSource openDatabase();
+  /** A fresh database for one test. */
+  abstract Databases.Fresh freshDatabase();
 
-  abstract void closeDatabase();
-
-  abstract String schema();
+  /** Where the store keeps its tables, or null. */
+  String schema() {
+    return db.schema;
+  }
 
   JdbcJobStore.Builder builder() {
     JdbcJobStore.Builder b = JdbcJobStore.builder(ds).secretKeys(Databases.KEYS);
@@ -48,12 +50,13 @@ abstract class StartupChecksTest {
 
   @BeforeEach
   void open() {
-    ds = openDatabase();
+    db = freshDatabase();
+    ds = db.ds;
   }
 
   @AfterEach
   void close() {
-    closeDatabase();
+    db.close();
   }
 
   static JobRecord job(String id, JobState state) {
