@@ -723,7 +723,8 @@ public final class AzureGpuProvider implements Provider {
     /**
      * How the VM fetches a secret variable with its own identity (for example from Key Vault):
      * given the quoted variable name, shell text that prints the value. Without it, workloads
-     * with secret variables are refused.
+     * with secret values are refused; {@link Secret#azureKeyVault} references need no fetcher (the VM
+     * reads them with {@code az} and its managed identity).
      */
     public Builder secretFetcher(Function<String, String> fetcher) {
       this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");

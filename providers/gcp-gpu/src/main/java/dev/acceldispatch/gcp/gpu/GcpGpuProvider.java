@@ -92,7 +92,8 @@ import org.slf4j.LoggerFactory;
  * <p>Secrets: the startup script is instance metadata, readable by anyone who can read the
  * project, so secret variables are refused unless the host configures a {@link
  * Builder#secretFetcher secret fetcher} (for example a Secret Manager call with the VM's service
- * account).
+ * account), or gives them as {@link Secret#googleSecretManager} references, which the VM reads
+ * with {@code gcloud} and its service account.
  *
  * <p>Least permissions of the host's identity: {@code compute.instances.create}, {@code .get},
  * {@code .list}, {@code .delete}, {@code .getGuestAttributes}, {@code .setMetadata}, {@code

@@ -640,7 +640,8 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     /**
      * How a node fetches a secret env value with its own identity: given the quoted variable name,
      * shell text printing the value (for example {@code n -> "gcloud secrets versions access latest
-     * --secret=" + n}). Without one, workloads with secrets are refused.
+     * --secret=" + n}). Without one, workloads with secret values are refused; {@link
+     * Secret#googleSecretManager} references need no fetcher (the node reads them with {@code gcloud}).
      */
     public Builder secretFetcher(Function<String, String> fetcher) {
       this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");
