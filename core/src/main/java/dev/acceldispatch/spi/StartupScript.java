@@ -1,7 +1,10 @@
 package dev.acceldispatch.spi;
 
+import dev.acceldispatch.Secret;
+import dev.acceldispatch.SecretUnavailableException;
 import dev.acceldispatch.Workload;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,9 +20,18 @@ import java.util.function.Function;
  *
  * <p>Secret variables are never written in clear: the provider supplies a command that fetches a
  * secret on the machine with the machine's own identity; without one, secrets are refused, unless
- * the host opted in to writing them in clear with {@link Builder#secretsInClear()}.
+ * the host opted in to writing them in clear with {@link Builder#secretsInClear()}. A secret given
+ * as a reference to a cloud's secret store ({@link Secret#googleSecretManager}, {@link
+ * Secret#azureKeyVault}) is read on the machine by the store's own CLI when the provider declares
+ * that its machines can ({@link Builder#machineResolves}); if the machine cannot read it, the
+ * script writes a line naming the reference (never a value) to stderr and reports exit code
+ * {@value #SECRET_UNRESOLVED_EXIT_CODE} without running the workload. References to the
+ * dispatcher's host are read here, when the script is built.
  */
 public final class StartupScript {
+  /** The exit code reported when the machine cannot resolve a secret reference (sysexits' EX_CONFIG). */
+  public static final int SECRET_UNRESOLVED_EXIT_CODE = 78;
+
   private StartupScript() {}
 
   /**
@@ -49,6 +61,7 @@ public final class StartupScript {
     private final List<String> preamble = new ArrayList<>();
     private Function<String, String> secretFetcher;
     private boolean secretsInClear;
+    private final EnumSet<Secret.Kind> machineResolves = EnumSet.noneOf(Secret.Kind.class);
 
     private Builder(Workload workload) {
       this.workload = Objects.requireNonNull(workload, "workload");
@@ -104,16 +117,45 @@ public final class StartupScript {
     }
 
     /**
+     * Declares that the machine can read references of this cloud secret store kind itself, with
+     * its own identity: {@link Secret.Kind#GOOGLE_SECRET_MANAGER} with {@code gcloud secrets
+     * versions access}, {@link Secret.Kind#AZURE_KEY_VAULT} with {@code az keyvault secret show}
+     * after {@code az login --identity}. The machine image must have that CLI.
+     */
+    public Builder machineResolves(Secret.Kind kind) {
+      if (!Objects.requireNonNull(kind, "kind").isCloudStore()) {
+        throw new IllegalArgumentException("machineResolves: kind must be GOOGLE_SECRET_MANAGER or AZURE_KEY_VAULT, got " + kind);
+      }
+      machineResolves.add(kind);
+      return this;
+    }
+
+    /**
      * Renders the script.
      *
-     * @throws IllegalArgumentException when the workload has secrets and neither a fetcher nor
-     *     {@link #secretsInClear()} was given
+     * @throws IllegalArgumentException when the workload has secret values and neither a fetcher
+     *     nor {@link #secretsInClear()} was given, a cloud-store reference this provider's machines
+     *     cannot resolve, or a dispatcher-host reference that cannot be resolved; the message names
+     *     the variables and references, never a value
      */
     public String build() {
-      if (!workload.secretEnv().isEmpty() && secretFetcher == null && !secretsInClear) {
+      List<String> values = new ArrayList<>();
+      for (var e : workload.secretEnv().entrySet()) {
+        Secret.Kind kind = e.getValue().kind();
+        if (kind.isCloudStore() && !machineResolves.contains(kind)) {
+          throw new IllegalArgumentException(
+              "workload.secretEnv[" + e.getKey() + "] is a " + e.getValue().describe() + ", which this provider's machines"
+                  + " cannot resolve" + (machineResolves.isEmpty() ? "" : " (they resolve " + machineResolves + ")"));
+        }
+        if (!kind.isCloudStore()) {
+          values.add(e.getKey());
+        }
+      }
+      if (!values.isEmpty() && secretFetcher == null && !secretsInClear) {
         throw new IllegalArgumentException(
-            "workload.secretEnv " + workload.secretEnv().keySet() + ": this provider has no secret store"
-                + " configured, and secrets are never written in clear unless the host opts in");
+            "workload.secretEnv " + values + ": this provider has no secret store"
+                + " configured, and secrets are never written in clear unless the host opts in;"
+                + " give a Secret.googleSecretManager or Secret.azureKeyVault reference the machine can resolve instead");
       }
       StringBuilder s = new StringBuilder("#!/bin/sh\n");
       s.append("# Written by AccelDispatch. Every value from the job spec is single-quoted.\n");
@@ -124,10 +166,28 @@ public final class StartupScript {
         s.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
       }
       for (var e : workload.secretEnv().entrySet()) {
-        String value =
-            secretsInClear && secretFetcher == null
-                ? quote(e.getValue().reveal())
-                : "\"$(" + secretFetcher.apply(quote(e.getKey())) + ")\"";
+        Secret secret = e.getValue();
+        if (secret.kind().isCloudStore()) {
+          s.append("if ! ").append(e.getKey()).append("=\"$(").append(machineCommand(secret)).append(")\"; then\n")
+              .append("  echo ").append(quote("accel-dispatch: cannot resolve " + secret.describe() + " for " + e.getKey()))
+              .append(" >&2\n")
+              .append("  rc=").append(SECRET_UNRESOLVED_EXIT_CODE).append('\n')
+              .append("  ").append(exitReporter).append('\n')
+              .append("  exit ").append(SECRET_UNRESOLVED_EXIT_CODE).append('\n')
+              .append("fi\n")
+              .append("export ").append(e.getKey()).append('\n');
+          continue;
+        }
+        String value;
+        if (secretsInClear && secretFetcher == null) {
+          try {
+            value = quote(secret.reveal());
+          } catch (SecretUnavailableException unresolved) {
+            throw new IllegalArgumentException("workload.secretEnv[" + e.getKey() + "]: " + unresolved.getMessage());
+          }
+        } else {
+          value = "\"$(" + secretFetcher.apply(quote(e.getKey())) + ")\"";
+        }
         s.append("export ").append(e.getKey()).append('=').append(value).append('\n');
       }
       if (workload.kind() == Workload.Kind.CONTAINER) {
@@ -152,6 +212,18 @@ public final class StartupScript {
       s.append("rc=$?\n");
       s.append(exitReporter).append('\n');
       return s.toString();
+    }
+
+    /** The CLI call that prints a cloud-store secret's value on the machine. */
+    private static String machineCommand(Secret secret) {
+      String ref = secret.reference();
+      if (secret.kind() == Secret.Kind.GOOGLE_SECRET_MANAGER) {
+        // projects/P/secrets/S/versions/V, as Secret validated it.
+        String[] p = ref.split("/");
+        return "gcloud secrets versions access " + quote(p[5]) + " --secret=" + quote(p[3]) + " --project=" + quote(p[1]) + " --quiet";
+      }
+      return "az login --identity --allow-no-subscriptions >/dev/null && az keyvault secret show --id " + quote(ref)
+          + " --query value --output tsv";
     }
   }
 }

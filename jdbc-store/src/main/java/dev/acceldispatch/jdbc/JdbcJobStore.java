@@ -44,10 +44,22 @@ import javax.sql.DataSource;
  * each other's rows; H2 also accepts {@code SKIP LOCKED}, but it is an embedded, single-process
  * database, so several dispatchers share a store only on PostgreSQL.
  *
- * <p><b>Secrets.</b> Secret environment values are stored in clear in the {@code spec} column,
- * because a job recovered after a restart needs them: whoever can read the table can read them.
- * Protect the database accordingly (or keep secrets out of the spec and let a provider's secret
- * fetcher resolve references). No log line or exception message of this store holds a value.
+ * <p><b>Secrets.</b> A secret given as a reference ({@link dev.acceldispatch.Secret#fromDispatcherEnv},
+ * {@link dev.acceldispatch.Secret#fromDispatcherFile}, {@link
+ * dev.acceldispatch.Secret#googleSecretManager}, {@link dev.acceldispatch.Secret#azureKeyVault}) is
+ * stored as the reference only. A literal value ({@link dev.acceldispatch.Secret#of}) is stored only
+ * encrypted, with the host's {@link SecretKeyRing} ({@link Builder#secretKeys}): AES-256-GCM, a
+ * random nonce per value, the job id and variable name as associated data (a value moved to
+ * another row or variable does not decrypt), the key id beside the ciphertext. Without a key ring
+ * a job with literal values is refused when it is inserted, that is at {@code submit()}, before
+ * anything is created in any cloud, unless the host opted in to clear storage with {@link
+ * Builder#storeSecretsInClear()}. After a key rotation (a new current key, the old one kept as
+ * {@link SecretKeyRing.Builder#previous previous}), {@link #reencryptSecrets()} re-seals every row.
+ * A value whose key is missing or wrong is read as {@link
+ * dev.acceldispatch.Secret#unavailable unavailable}: the store still starts (a running job needs
+ * no value), and the job fails, naming the key, only if it must be launched again; its ciphertext
+ * is kept, so a restart with the right key recovers it. No column, log line or exception message of
+ * this store holds a value.
  *
  * <p>Thread-safe. {@link #close()} closes the connection pool only when the store created it
  * ({@link #h2File}); a host's {@link DataSource} is the host's to close.
@@ -76,7 +88,19 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
    * LOCK_TIMEOUT}). One process at a time may open the file.
    */
   public static JdbcJobStore h2File(Path file) {
+    return h2FileBuilder(file).build();
+  }
+
+  /**
+   * A builder for the embedded durable default of {@link #h2File}, for setting a key ring or other
+   * options; the pool is created (and owned by the store) when {@link Builder#build()} runs.
+   */
+  public static Builder h2FileBuilder(Path file) {
     Objects.requireNonNull(file, "file");
+    return new Builder(null, file);
+  }
+
+  private static HikariDataSource h2Pool(Path file) {
     String name = file.toAbsolutePath().toString();
     if (name.endsWith(".mv.db")) {
       name = name.substring(0, name.length() - ".mv.db".length());
@@ -88,13 +112,7 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
     cfg.setMaximumPoolSize(4);
     cfg.setMinimumIdle(1);
     cfg.setPoolName("accel-dispatch-h2");
-    HikariDataSource pool = new HikariDataSource(cfg);
-    try {
-      return new Builder(pool).build(pool);
-    } catch (RuntimeException e) {
-      pool.close();
-      throw e;
-    }
+    return new HikariDataSource(cfg);
   }
 
   /** The JDBC URL {@link #h2File} opens for the base name {@code fileBase}. */
@@ -105,7 +123,7 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
 
   /** A builder for a store on the host's {@link DataSource}. */
   public static Builder builder(DataSource dataSource) {
-    return new Builder(Objects.requireNonNull(dataSource, "dataSource"));
+    return new Builder(Objects.requireNonNull(dataSource, "dataSource"), null);
   }
 
   /** The table holding the jobs, qualified by its schema when one was set. */
@@ -116,6 +134,22 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
   /** The schema version the database is at (the highest applied migration). */
   public int schemaVersion() {
     return table.schemaVersion();
+  }
+
+  /**
+   * Re-encrypts every stored literal secret value with the key ring's current key: values sealed
+   * with an older key, and values kept in clear (by an earlier release, or under {@link
+   * Builder#storeSecretsInClear()}). Run it after a rotation, once every dispatcher sharing the
+   * store runs with the new ring; afterwards the old key may leave the ring. Rows whose values
+   * cannot be decrypted with this ring are left as they are and logged (job ids and key ids).
+   * Copies made before (backups, replicas, the database's own old row versions) still hold what
+   * they held.
+   *
+   * @return how many job rows were rewritten
+   * @throws IllegalStateException when the store has no key ring
+   */
+  public int reencryptSecrets() {
+    return table.resealSecrets();
   }
 
   @Override
@@ -200,12 +234,36 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
   /** Builds a {@link JdbcJobStore}; {@link #build()} migrates and checks the database. */
   public static final class Builder {
     private final DataSource dataSource;
+    private final Path h2File;
     private String schema;
     private String tablePrefix = "accel_";
     private boolean migrate = true;
+    private SecretKeyRing secretKeys;
+    private boolean secretsInClear;
 
-    private Builder(DataSource dataSource) {
+    private Builder(DataSource dataSource, Path h2File) {
       this.dataSource = dataSource;
+      this.h2File = h2File;
+    }
+
+    /**
+     * The keys literal secret values are encrypted with (see {@link SecretKeyRing}). Without
+     * them, a job with literal secret values is refused at {@code submit()}, unless {@link
+     * #storeSecretsInClear()}.
+     */
+    public Builder secretKeys(SecretKeyRing keys) {
+      this.secretKeys = Objects.requireNonNull(keys, "secretKeys");
+      return this;
+    }
+
+    /**
+     * Opts in to storing literal secret values in clear when no {@link #secretKeys key ring} is
+     * given: whoever can read the table, a replica or a backup then reads every value. For
+     * development databases only; never the default. Ignored when a key ring is given.
+     */
+    public Builder storeSecretsInClear() {
+      this.secretsInClear = true;
+      return this;
     }
 
     /**
@@ -244,12 +302,17 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
      *     a row cannot be read; the message names the version or the row
      */
     public JdbcJobStore build() {
-      return build(null);
-    }
-
-    private JdbcJobStore build(HikariDataSource owned) {
-      JobTable table = JobTable.open(dataSource, schema, tablePrefix, migrate);
-      return new JdbcJobStore(table, owned);
+      KeyRingCodec secrets = new KeyRingCodec(secretKeys, secretsInClear);
+      if (h2File == null) {
+        return new JdbcJobStore(JobTable.open(dataSource, schema, tablePrefix, migrate, secrets), null);
+      }
+      HikariDataSource pool = h2Pool(h2File);
+      try {
+        return new JdbcJobStore(JobTable.open(pool, schema, tablePrefix, migrate, secrets), pool);
+      } catch (RuntimeException e) {
+        pool.close();
+        throw e;
+      }
     }
 
     private static String checkIdentifier(String field, String value) {

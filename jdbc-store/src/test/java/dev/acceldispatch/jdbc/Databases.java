@@ -14,6 +14,11 @@ final class Databases {
   static final String PG_URL = System.getProperty("accel.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
   static final String PG_USER = System.getProperty("accel.pg.user", "postgres");
 
+  /** The key of the stores under test; a fresh random one per test run. */
+  static final byte[] KEY_BYTES = SecretKeyRing.newKey();
+  /** The key ring of the stores under test. */
+  static final SecretKeyRing KEYS = SecretKeyRing.of("test-key-1", KEY_BYTES);
+
   private Databases() {}
 
   /**
@@ -55,6 +60,39 @@ final class Databases {
 
   static void shutdownH2(DataSource ds) {
     exec(ds, "SHUTDOWN");
+  }
+
+  /** One test's own database: an in-memory H2 database, or a fresh schema on the local PostgreSQL. */
+  static final class Fresh implements AutoCloseable {
+    final DataSource ds;
+    /** Where the store keeps its tables, or null for the connection's default schema. */
+    final String schema;
+    private final Runnable drop;
+
+    private Fresh(DataSource ds, String schema, Runnable drop) {
+      this.ds = ds;
+      this.schema = schema;
+      this.drop = drop;
+    }
+
+    static Fresh h2() {
+      JdbcDataSource ds = h2Memory();
+      return new Fresh(ds, null, () -> shutdownH2(ds));
+    }
+
+    static Fresh postgres(int poolSize) {
+      HikariDataSource pool = Databases.postgres(poolSize);
+      String schema = freshSchema();
+      return new Fresh(pool, schema, () -> {
+        dropSchema(pool, schema);
+        pool.close();
+      });
+    }
+
+    @Override
+    public void close() {
+      drop.run();
+    }
   }
 
   static void exec(DataSource ds, String sql) {

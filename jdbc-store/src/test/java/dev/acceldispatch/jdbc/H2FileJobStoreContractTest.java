@@ -11,7 +11,7 @@ class H2FileJobStoreContractTest extends JobStoreContractTest {
 
   @Override
   protected JobStore createStore() {
-    return JdbcJobStore.h2File(dir.resolve("jobs"));
+    return JdbcJobStore.h2FileBuilder(dir.resolve("jobs")).secretKeys(Databases.KEYS).build();
   }
 
   @Override

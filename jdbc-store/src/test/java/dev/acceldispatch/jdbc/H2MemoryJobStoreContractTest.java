@@ -11,7 +11,7 @@ class H2MemoryJobStoreContractTest extends JobStoreContractTest {
   @Override
   protected JobStore createStore() {
     ds = Databases.h2Memory();
-    return JdbcJobStore.create(ds);
+    return JdbcJobStore.builder(ds).secretKeys(Databases.KEYS).build();
   }
 
   @Override

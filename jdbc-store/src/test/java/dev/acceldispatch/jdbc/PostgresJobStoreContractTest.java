@@ -24,7 +24,7 @@ class PostgresJobStoreContractTest extends JobStoreContractTest {
   @Override
   protected JobStore createStore() {
     schema = Databases.freshSchema();
-    return JdbcJobStore.builder(pool).schema(schema).build();
+    return JdbcJobStore.builder(pool).schema(schema).secretKeys(Databases.KEYS).build();
   }
 
   @Override

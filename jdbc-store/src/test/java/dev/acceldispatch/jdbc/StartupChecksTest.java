@@ -28,17 +28,19 @@ abstract class StartupChecksTest {
   static final String SECRET = "hunter2-very-secret-value";
   static final Instant T0 = Instant.parse("2026-03-01T12:00:00Z");
 
+  Databases.Fresh db;
   DataSource ds;
 
-  /** A fresh database; {@link #schema()} is where the store keeps its tables (or null). */
-  abstract DataSource openDatabase();
+  /** A fresh database for one test. */
+  abstract Databases.Fresh freshDatabase();
 
-  abstract void closeDatabase();
-
-  abstract String schema();
+  /** Where the store keeps its tables, or null. */
+  String schema() {
+    return db.schema;
+  }
 
   JdbcJobStore.Builder builder() {
-    JdbcJobStore.Builder b = JdbcJobStore.builder(ds);
+    JdbcJobStore.Builder b = JdbcJobStore.builder(ds).secretKeys(Databases.KEYS);
     return schema() == null ? b : b.schema(schema());
   }
 
@@ -48,12 +50,13 @@ abstract class StartupChecksTest {
 
   @BeforeEach
   void open() {
-    ds = openDatabase();
+    db = freshDatabase();
+    ds = db.ds;
   }
 
   @AfterEach
   void close() {
-    closeDatabase();
+    db.close();
   }
 
   static JobRecord job(String id, JobState state) {
@@ -91,8 +94,8 @@ abstract class StartupChecksTest {
     builder().build().insert(job("good", JobState.QUEUED));
     builder().build().insert(job("bad", JobState.RUNNING));
     String spec = specOf("bad");
-    assertThat(spec).contains(SECRET);
-    sql("UPDATE " + table("accel_jobs") + " SET spec = ? WHERE id = ?", spec.substring(0, spec.indexOf(SECRET) + 10), "bad");
+    assertThat(spec).doesNotContain(SECRET).contains("aesGcm");
+    sql("UPDATE " + table("accel_jobs") + " SET spec = ? WHERE id = ?", spec.substring(0, spec.indexOf("aesGcm") + 12), "bad");
 
     assertThatThrownBy(() -> builder().build())
         .isInstanceOf(JdbcStoreException.class)
@@ -139,12 +142,12 @@ abstract class StartupChecksTest {
   void build_specFormatFromTheFuture_failsNamingTheFormat() {
     JdbcJobStore store = builder().build();
     store.insert(job("f", JobState.QUEUED));
-    sql("UPDATE " + table("accel_jobs") + " SET spec = ? WHERE id = ?", specOf("f").replace("\"format\":1", "\"format\":2"), "f");
+    sql("UPDATE " + table("accel_jobs") + " SET spec = ? WHERE id = ?", specOf("f").replace("\"format\":2", "\"format\":3"), "f");
 
     assertThatThrownBy(() -> builder().build())
         .isInstanceOf(JdbcStoreException.class)
         .hasMessageContaining("'f'")
-        .hasMessageContaining("spec.format is 2");
+        .hasMessageContaining("spec.format is 3");
   }
 
   @Test

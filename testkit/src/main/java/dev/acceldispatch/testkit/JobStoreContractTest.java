@@ -108,6 +108,11 @@ public abstract class JobStoreContractTest {
         .env("EMPTY", "")
         .secretEnv("API_TOKEN", Secret.of("s3cr3t-\"quoted\"-'single'-\\-ü-😀"))
         .secretEnv("OTHER_SECRET", Secret.of(""))
+        // References are stored as they are, whatever the store does with literal values.
+        .secretEnv("FROM_ENV", Secret.fromDispatcherEnv("HF_TOKEN"))
+        .secretEnv("FROM_FILE", Secret.fromDispatcherFile(java.nio.file.Path.of("/run/secrets/token 'x'")))
+        .secretEnv("FROM_GSM", Secret.googleSecretManager("projects/my-project/secrets/hf-token/versions/3"))
+        .secretEnv("FROM_AKV", Secret.azureKeyVault("https://ml-vault.vault.azure.net/secrets/hf-token"))
         .accelerators(
             AcceleratorRequest.anyOf(Shapes.tpuV5e(8), Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 8),
                 new AcceleratorShape(custom, 4, null)).withMinTotalMemoryGib(128))
@@ -330,6 +335,8 @@ public abstract class JobStoreContractTest {
     assertThat(s.workload().env()).isEqualTo(expected.workload().env());
     assertThat(s.workload().secretEnv().get("API_TOKEN").reveal()).isEqualTo("s3cr3t-\"quoted\"-'single'-\\-ü-😀");
     assertThat(s.workload().secretEnv().get("OTHER_SECRET").reveal()).isEmpty();
+    assertThat(s.workload().secretEnv().get("FROM_GSM").kind()).isEqualTo(Secret.Kind.GOOGLE_SECRET_MANAGER);
+    assertThat(s.workload().secretEnv().get("FROM_FILE").reference()).isEqualTo("/run/secrets/token 'x'");
     assertThat(s.accelerators()).isEqualTo(expected.accelerators());
     assertThat(s.accelerators().shapes().get(2).type().peakBf16Tflops()).isEqualTo(123.456789);
     assertThat(s.providers()).containsExactly("gcp-tpu", "azure-gpu");

@@ -17,6 +17,7 @@ import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.Secret;
+import dev.acceldispatch.SecretUnavailableException;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.Workload;
 import dev.acceldispatch.spi.ProvisionedResource;
@@ -33,12 +34,22 @@ import java.util.Map;
  * The JSON form of a job's spec, attempts and result attributes, as the store keeps them. Written
  * by hand (a Jackson tree, no reflection) so that the format is stated here and stays stable.
  *
+ * <p>Secret variables ({@code spec.workload.secretEnv}, format 2) are objects: a reference as
+ * {@code {"kind": "DISPATCHER_ENV", "reference": "HF_TOKEN"}}; a literal value sealed as {@code
+ * {"kind": "LITERAL", "keyId": "k1", "aesGcm": base64(nonce || ciphertext || tag)}}, or, only when
+ * the host opted in, {@code {"kind": "LITERAL", "clear": value}}. Format 1 (earlier releases) kept
+ * every value as a plain string; it is still read, and re-encrypted by the store's rotation.
+ *
  * <p>Reading fails with {@link CorruptJsonException} naming the JSON path and what is wrong, never
- * quoting the document: the spec holds secret values.
+ * quoting the document. A sealed value that cannot be opened (its key is not in the ring, or is
+ * the wrong key) is not a corrupt row: it is read as {@link Secret#unavailable}, which keeps the
+ * sealed form so that an update writes it back unchanged, and fails the job only if it is launched.
  */
 public final class JobJson {
   /** The format of the spec document; bumped (with a migration) when it changes incompatibly. */
-  public static final int SPEC_FORMAT = 1;
+  public static final int SPEC_FORMAT = 2;
+  /** The earlier format, read still: secret values as plain strings. */
+  static final int SPEC_FORMAT_CLEAR_SECRETS = 1;
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -56,12 +67,18 @@ public final class JobJson {
 
   // ---- writing ------------------------------------------------------------------------------------
 
-  /** The spec, secret env values included (the job needs them after a restart). */
-  public static String writeSpec(JobSpec s) {
+  /**
+   * The spec of job {@code jobId}: references as they are, literal secret values sealed by {@code
+   * secrets} (the job needs them after a restart), or in clear when the host opted in.
+   *
+   * @throws RuntimeException {@link SecretCodec#refusal} when there are literal values and neither
+   *     a key nor the opt-in
+   */
+  public static String writeSpec(JobSpec s, String jobId, SecretCodec secrets) {
     ObjectNode n = F.objectNode();
     n.put("format", SPEC_FORMAT);
     n.put("name", s.name());
-    n.set("workload", workload(s.workload()));
+    n.set("workload", workload(s.workload(), jobId, secrets));
     ObjectNode acc = n.putObject("accelerators");
     ArrayNode shapes = acc.putArray("shapes");
     s.accelerators().shapes().forEach(sh -> shapes.add(shape(sh)));
@@ -128,7 +145,18 @@ public final class JobJson {
     return n.toString();
   }
 
-  private static ObjectNode workload(Workload w) {
+  /** The names of the variables holding literal values, which need a key or the clear opt-in. */
+  public static List<String> literalSecretNames(Workload w) {
+    List<String> out = new ArrayList<>();
+    w.secretEnv().forEach((k, v) -> {
+      if (v.kind() == Secret.Kind.LITERAL) {
+        out.add(k);
+      }
+    });
+    return out;
+  }
+
+  private static ObjectNode workload(Workload w, String jobId, SecretCodec secrets) {
     ObjectNode n = F.objectNode();
     n.put("kind", w.kind().name());
     if (w.kind() == Workload.Kind.CONTAINER) {
@@ -138,9 +166,101 @@ public final class JobJson {
       n.put("script", w.script());
     }
     map(n.putObject("env"), w.env());
-    ObjectNode secrets = n.putObject("secretEnv");
-    w.secretEnv().forEach((k, v) -> secrets.put(k, v.reveal()));
+    List<String> literals = literalSecretNames(w);
+    if (!literals.isEmpty() && !secrets.canSeal() && !secrets.clearAllowed()) {
+      throw secrets.refusal(jobId, literals);
+    }
+    ObjectNode out = n.putObject("secretEnv");
+    w.secretEnv().forEach((k, v) -> out.set(k, secret(jobId, k, v, secrets)));
     return n;
+  }
+
+  private static JsonNode secret(String jobId, String name, Secret v, SecretCodec secrets) {
+    if (v.kind() == Secret.Kind.UNAVAILABLE) {
+      // What was read and could not be opened goes back as it was, for a restart with the right key.
+      try {
+        return MAPPER.readTree(v.storedForm());
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("the stored form of workload.secretEnv[" + name + "] of job " + jobId + " is not JSON");
+      }
+    }
+    ObjectNode n = F.objectNode();
+    n.put("kind", v.kind().name());
+    if (v.isReference()) {
+      n.put("reference", v.reference());
+    } else if (secrets.canSeal()) {
+      n.put("keyId", secrets.currentKeyId());
+      n.put("aesGcm", secrets.seal(jobId, name, v.reveal()));
+    } else {
+      n.put("clear", v.reveal());
+    }
+    return n;
+  }
+
+  /**
+   * The spec document with every literal value sealed with the current key (values sealed with an
+   * older key, or kept in clear, are re-sealed), or null when nothing needed it or a value cannot
+   * be opened (then {@code unreadable} receives the reason, and the document is left alone).
+   */
+  public static String resealSpec(String json, String jobId, SecretCodec secrets, java.util.function.Consumer<String> unreadable) {
+    JsonNode n = parse(json, "spec");
+    int format = integer(n, "format", "spec");
+    JsonNode env = object(object(n, "workload", "spec"), "secretEnv", "spec.workload");
+    boolean changed = format != SPEC_FORMAT;
+    ObjectNode out = F.objectNode();
+    Iterator<Map.Entry<String, JsonNode>> it = env.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String name = e.getKey();
+      Secret s = readSecret(e.getValue(), format, jobId, name, secrets, "spec.workload.secretEnv[" + name + "]");
+      if (s.kind() == Secret.Kind.UNAVAILABLE) {
+        unreadable.accept(reasonOf(s));
+        return null;
+      }
+      JsonNode stored = e.getValue();
+      boolean current = stored.isObject() && secrets.currentKeyId().equals(stored.path("keyId").asText(null));
+      if (s.kind() == Secret.Kind.LITERAL && !current) {
+        changed = true;
+      }
+      out.set(name, s.kind() == Secret.Kind.LITERAL && current ? stored : secret(jobId, name, s, secrets));
+    }
+    if (!changed) {
+      return null;
+    }
+    ObjectNode copy = ((ObjectNode) n).deepCopy();
+    copy.put("format", SPEC_FORMAT);
+    ((ObjectNode) copy.get("workload")).set("secretEnv", out);
+    return copy.toString();
+  }
+
+  /**
+   * Whether the spec document keeps a literal value in clear: format 1 (earlier releases) with a
+   * secret variable, or a value stored under the clear opt-in. Null-safe on damaged documents
+   * (false), which the read path reports on its own.
+   */
+  public static boolean hasClearValues(String json) {
+    try {
+      JsonNode env = MAPPER.readTree(json).path("workload").path("secretEnv");
+      Iterator<JsonNode> it = env.elements();
+      while (it.hasNext()) {
+        JsonNode v = it.next();
+        if (v.isTextual() || v.has("clear")) {
+          return true;
+        }
+      }
+      return false;
+    } catch (JsonProcessingException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static String reasonOf(Secret unavailable) {
+    try {
+      unavailable.reveal();
+      throw new IllegalStateException("an unavailable secret revealed a value");
+    } catch (SecretUnavailableException e) {
+      return e.getMessage();
+    }
   }
 
   private static ObjectNode shape(AcceleratorShape s) {
@@ -183,15 +303,19 @@ public final class JobJson {
 
   // ---- reading ------------------------------------------------------------------------------------
 
-  /** Reads a spec written by {@link #writeSpec}. */
-  public static JobSpec readSpec(String json) {
+  /**
+   * Reads a spec written by {@link #writeSpec} for job {@code jobId}, opening sealed values with
+   * {@code secrets}; one that cannot be opened is read as {@link Secret#unavailable}.
+   */
+  public static JobSpec readSpec(String json, String jobId, SecretCodec secrets) {
     JsonNode n = parse(json, "spec");
     int format = integer(n, "format", "spec");
-    if (format != SPEC_FORMAT) {
-      throw new CorruptJsonException("spec.format is " + format + ", this library reads format " + SPEC_FORMAT);
+    if (format != SPEC_FORMAT && format != SPEC_FORMAT_CLEAR_SECRETS) {
+      throw new CorruptJsonException("spec.format is " + format + ", this library reads formats "
+          + SPEC_FORMAT_CLEAR_SECRETS + " and " + SPEC_FORMAT);
     }
     JobSpec.Builder b = JobSpec.builder(text(n, "name", "spec"));
-    b.workload(readWorkload(object(n, "workload", "spec"), "spec.workload"));
+    b.workload(readWorkload(object(n, "workload", "spec"), "spec.workload", format, jobId, secrets));
     JsonNode acc = object(n, "accelerators", "spec");
     List<AcceleratorShape> shapes = new ArrayList<>();
     int i = 0;
@@ -284,7 +408,7 @@ public final class JobJson {
     return toStringMap(n, what);
   }
 
-  private static Workload readWorkload(JsonNode n, String p) {
+  private static Workload readWorkload(JsonNode n, String p, int format, String jobId, SecretCodec secrets) {
     Workload.Kind kind = enumValue(Workload.Kind.class, n, "kind", p);
     Workload.Builder b;
     if (kind == Workload.Kind.CONTAINER) {
@@ -301,11 +425,57 @@ public final class JobJson {
           b.env(k, v);
         }
       });
-      stringMap(n, "secretEnv", p).forEach((k, v) -> b.secretEnv(k, Secret.of(v)));
+      Iterator<Map.Entry<String, JsonNode>> it = object(n, "secretEnv", p).fields();
+      while (it.hasNext()) {
+        Map.Entry<String, JsonNode> e = it.next();
+        b.secretEnv(e.getKey(), readSecret(e.getValue(), format, jobId, e.getKey(), secrets, p + ".secretEnv[" + e.getKey() + "]"));
+      }
       Workload w = b.build();
       return reserved.isEmpty() ? w : w.withEngineEnv(reserved);
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new CorruptJsonException(p + " does not validate: " + e.getMessage());
+    }
+  }
+
+  private static Secret readSecret(JsonNode v, int format, String jobId, String name, SecretCodec secrets, String p) {
+    if (format == SPEC_FORMAT_CLEAR_SECRETS) {
+      if (!v.isTextual()) {
+        throw new CorruptJsonException(p + ": expected a string");
+      }
+      return Secret.of(v.textValue());
+    }
+    if (!v.isObject()) {
+      throw new CorruptJsonException(p + ": expected an object");
+    }
+    Secret.Kind kind = enumValue(Secret.Kind.class, v, "kind", p);
+    try {
+      switch (kind) {
+        case DISPATCHER_ENV:
+          return Secret.fromDispatcherEnv(text(v, "reference", p));
+        case DISPATCHER_FILE:
+          return Secret.fromDispatcherFile(java.nio.file.Path.of(text(v, "reference", p)));
+        case GOOGLE_SECRET_MANAGER:
+          return Secret.googleSecretManager(text(v, "reference", p));
+        case AZURE_KEY_VAULT:
+          return Secret.azureKeyVault(text(v, "reference", p));
+        case LITERAL:
+          break;
+        default:
+          throw new CorruptJsonException(p + ".kind: " + kind + " is never stored");
+      }
+    } catch (IllegalArgumentException e) {
+      // A reference is no secret: the message may name it.
+      throw new CorruptJsonException(p + " does not validate: " + e.getMessage());
+    }
+    if (v.has("clear")) {
+      return Secret.of(text(v, "clear", p));
+    }
+    String keyId = text(v, "keyId", p);
+    String data = text(v, "aesGcm", p);
+    try {
+      return Secret.of(secrets.open(jobId, name, keyId, data));
+    } catch (SecretUnavailableException e) {
+      return Secret.unavailable(e.getMessage(), v.toString());
     }
   }
 

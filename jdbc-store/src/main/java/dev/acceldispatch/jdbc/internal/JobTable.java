@@ -39,23 +39,28 @@ public final class JobTable {
       "id, state, version, submitted_at, updated_at, preemptions, message, exit_code,"
           + " result_attributes, spec, attempts";
 
+  /** How many rows {@link #resealSecrets} reads per query. */
+  private static final int RESEAL_PAGE = 200;
+
   private final DataSource ds;
   private final String table;
   private final String product;
   private final int schemaVersion;
+  private final SecretCodec secrets;
 
-  private JobTable(DataSource ds, String table, String product, int schemaVersion) {
+  private JobTable(DataSource ds, String table, String product, int schemaVersion, SecretCodec secrets) {
     this.ds = ds;
     this.table = table;
     this.product = product;
     this.schemaVersion = schemaVersion;
+    this.secrets = secrets;
   }
 
   /**
    * Migrates (when asked), refuses a schema newer than the known migrations, and reads every
    * unfinished row once so that a corrupt one fails here, at start, naming the row.
    */
-  public static JobTable open(DataSource ds, String schema, String prefix, boolean migrate) {
+  public static JobTable open(DataSource ds, String schema, String prefix, boolean migrate, SecretCodec secrets) {
     String product;
     try (Connection c = ds.getConnection()) {
       product = c.getMetaData().getDatabaseProductName();
@@ -114,7 +119,7 @@ public final class JobTable {
               + known + (migrate ? "" : "; build the store with migrate(true) or apply the migrations in " + MIGRATIONS));
     }
     String qualified = (schema == null ? "" : "\"" + schema + "\".") + prefix + "jobs";
-    JobTable t = new JobTable(ds, qualified, product, version);
+    JobTable t = new JobTable(ds, qualified, product, version, secrets);
     t.checkUnfinishedRows();
     return t;
   }
@@ -136,6 +141,8 @@ public final class JobTable {
 
   private void checkUnfinishedRows() {
     List<String> problems = new ArrayList<>();
+    List<String> sealedShut = new ArrayList<>();
+    List<String> inClear = new ArrayList<>();
     int ok = 0;
     try (Connection c = ds.getConnection();
         PreparedStatement ps = c.prepareStatement(
@@ -143,7 +150,15 @@ public final class JobTable {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           try {
-            read(rs);
+            JobRecord r = read(rs);
+            if (JobJson.hasClearValues(rs.getString("spec"))) {
+              inClear.add(r.id());
+            }
+            r.spec().workload().secretEnv().forEach((name, secret) -> {
+              if (secret.kind() == dev.acceldispatch.Secret.Kind.UNAVAILABLE) {
+                sealedShut.add(r.id() + " (" + name + ")");
+              }
+            });
             ok++;
           } catch (JdbcStoreException e) {
             problems.add(e.getMessage());
@@ -158,6 +173,24 @@ public final class JobTable {
           problems.size() + " unfinished job row(s) in " + table + " cannot be read, so they would be lost;"
               + " refusing to start. Repair or remove them: " + String.join("; ", problems));
     }
+    if (!inClear.isEmpty() && !secrets.canSeal() && !secrets.clearAllowed()) {
+      // Their next update would be refused (values are never written in clear without the opt-in),
+      // so the dispatcher could not carry them on: say so now, with the way out.
+      throw new JdbcStoreException(inClear.size() + " unfinished job(s) in " + table + " keep secret values in clear"
+          + " (stored by an earlier release or under storeSecretsInClear()): " + inClear + ". Build the store with"
+          + " secretKeys(...) and call reencryptSecrets() to encrypt them, or opt in with storeSecretsInClear()");
+    }
+    if (!inClear.isEmpty() && secrets.canSeal()) {
+      log.warn("job store {}: {} unfinished job(s) keep secret values in clear: {}; call reencryptSecrets() to encrypt them now",
+          table, inClear.size(), inClear);
+    }
+    if (!sealedShut.isEmpty()) {
+      // Not a reason to refuse to start: a job that is running needs no value, and the others fail
+      // with the reason when launched. Names jobs, variables and (through the keys) nothing secret.
+      log.warn("job store {}: {} unfinished job(s) hold secret values this store cannot decrypt with {}: {};"
+          + " each fails if it must be launched, unless the store is restarted with the key that encrypted it",
+          table, sealedShut.size(), secrets, sealedShut);
+    }
     log.info("job store {} on {} ready: schema version {}, {} unfinished jobs", table, product, schemaVersion, ok);
   }
 
@@ -169,7 +202,7 @@ public final class JobTable {
       "result_attributes", "spec", "attempts");
 
   /** Binds {@link #CONTENT_COLUMNS} from {@code r} from parameter {@code i} on; returns the next index. */
-  private static int bindContent(PreparedStatement ps, int i, JobRecord r) throws SQLException {
+  private int bindContent(PreparedStatement ps, int i, JobRecord r) throws SQLException {
     ps.setString(i++, r.spec().name());
     ps.setString(i++, r.spec().tenant());
     ps.setInt(i++, r.spec().priority());
@@ -179,7 +212,7 @@ public final class JobTable {
     ps.setString(i++, r.message());
     setInteger(ps, i++, r.exitCode());
     ps.setString(i++, JobJson.writeMap(r.resultAttributes()));
-    ps.setString(i++, JobJson.writeSpec(r.spec()));
+    ps.setString(i++, JobJson.writeSpec(r.spec(), r.id(), secrets));
     ps.setString(i++, JobJson.writeAttempts(r.attempts()));
     return i;
   }
@@ -381,6 +414,88 @@ public final class JobTable {
     }
   }
 
+  /**
+   * Re-seals every row's literal secret values with the current key (values sealed with an older
+   * key, or kept in clear by an earlier release or the opt-in). The row's version is left alone:
+   * the spec means the same, so a dispatcher holding the row is not made stale. A row updated
+   * meanwhile is read again (its writer sealed it with its own current key). Returns how many
+   * rows were rewritten; rows whose values cannot be opened are left as they are and logged.
+   */
+  public int resealSecrets() {
+    if (!secrets.canSeal()) {
+      throw new IllegalStateException("reencryptSecrets needs a key ring: build the store with secretKeys(...)");
+    }
+    int rewritten = 0;
+    List<String> unreadable = new ArrayList<>();
+    String page = "SELECT id, version, spec FROM " + table + " WHERE id > ? ORDER BY id LIMIT " + RESEAL_PAGE;
+    String write = "UPDATE " + table + " SET spec = ? WHERE id = ? AND version = ?";
+    try (Connection c = ds.getConnection();
+        PreparedStatement sel = c.prepareStatement(page);
+        PreparedStatement up = c.prepareStatement(write)) {
+      String after = "";
+      List<String[]> rows = new ArrayList<>();
+      while (true) {
+        rows.clear();
+        sel.setString(1, after);
+        try (ResultSet rs = sel.executeQuery()) {
+          while (rs.next()) {
+            rows.add(new String[] {rs.getString(1), Long.toString(rs.getLong(2)), rs.getString(3)});
+          }
+        }
+        if (rows.isEmpty()) {
+          break;
+        }
+        for (String[] row : rows) {
+          rewritten += resealRow(c, up, row[0], Long.parseLong(row[1]), row[2], unreadable);
+        }
+        after = rows.get(rows.size() - 1)[0];
+      }
+    } catch (SQLException e) {
+      throw sql("re-encrypting the secret values", e);
+    }
+    if (!unreadable.isEmpty()) {
+      log.warn("job store {}: re-encryption left {} job(s) as they were, their values cannot be decrypted with {}: {}",
+          table, unreadable.size(), secrets, unreadable);
+    }
+    log.info("job store {}: re-encrypted the secret values of {} job(s) with key '{}'", table, rewritten, secrets.currentKeyId());
+    return rewritten;
+  }
+
+  private int resealRow(Connection c, PreparedStatement up, String id, long version, String spec, List<String> unreadable)
+      throws SQLException {
+    for (int tries = 0; tries < 5; tries++) {
+      String resealed;
+      try {
+        resealed = JobJson.resealSpec(spec, id, secrets, reason -> unreadable.add(reason));
+      } catch (JobJson.CorruptJsonException e) {
+        unreadable.add("job " + id + ": " + e.getMessage());
+        return 0;
+      }
+      if (resealed == null) {
+        return 0;
+      }
+      up.setString(1, resealed);
+      up.setString(2, id);
+      up.setLong(3, version);
+      if (up.executeUpdate() == 1) {
+        return 1;
+      }
+      // Updated meanwhile: read it again.
+      try (PreparedStatement ps = c.prepareStatement("SELECT version, spec FROM " + table + " WHERE id = ?")) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return 0;
+          }
+          version = rs.getLong(1);
+          spec = rs.getString(2);
+        }
+      }
+    }
+    unreadable.add("job " + id + ": updated concurrently five times in a row; run reencryptSecrets again");
+    return 0;
+  }
+
   // ---- helpers ------------------------------------------------------------------------------------
 
   private static Set<String> ids(Connection c, String sql, String param) throws SQLException {
@@ -419,7 +534,7 @@ public final class JobTable {
         throw new JobJson.CorruptJsonException("unknown job state '" + stateName + "'");
       }
       column = "spec";
-      var spec = JobJson.readSpec(rs.getString("spec"));
+      var spec = JobJson.readSpec(rs.getString("spec"), id, secrets);
       column = "attempts";
       var attempts = JobJson.readAttempts(rs.getString("attempts"));
       column = "result_attributes";

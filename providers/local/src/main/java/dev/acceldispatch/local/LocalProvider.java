@@ -5,6 +5,7 @@ import dev.acceldispatch.AcceleratorType;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
+import dev.acceldispatch.SecretUnavailableException;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.Workload;
 import dev.acceldispatch.spi.Provider;
@@ -209,6 +210,15 @@ public final class LocalProvider implements Provider {
           + w.script().length() + " characters; /bin/sh -c takes at most " + MAX_SCRIPT_BYTES
           + " bytes here: put it in a file and run that", null);
     }
+    // Refused before anything starts: a cloud-store reference (no machine identity here), a missing
+    // dispatcher variable or file, a value the store could not decrypt. Names the reference only.
+    w.secretEnv().forEach((k, v) -> {
+      try {
+        v.reveal();
+      } catch (SecretUnavailableException e) {
+        throw new ProviderException.InvalidRequest(id, zone, "SECRET_UNAVAILABLE", "workload.secretEnv[" + k + "]: " + e.getMessage(), null);
+      }
+    });
     ContainerRuntime rt = request.workload().kind() == Workload.Kind.CONTAINER ? requireRuntime() : null;
     return store.locked(() -> provisionLocked(request, offer, rt));
   }

@@ -41,6 +41,7 @@ import com.azure.resourcemanager.compute.models.VirtualMachineSizeTypes;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Workload;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -339,7 +340,8 @@ public final class AzureGpuProvider implements Provider {
   /** The custom data: the startup script, with the exit-code reporter. Refuses unsupported secrets. */
   String customData(Workload workload, String region) {
     StartupScript.Builder b =
-        StartupScript.forWorkload(workload).dockerArgs("--gpus", "all").exitReporter(exitReporter());
+        StartupScript.forWorkload(workload).dockerArgs("--gpus", "all").exitReporter(exitReporter())
+            .machineResolves(Secret.Kind.AZURE_KEY_VAULT);
     if (secretFetcher != null) {
       b.secretFetcher(secretFetcher);
     }
@@ -721,7 +723,8 @@ public final class AzureGpuProvider implements Provider {
     /**
      * How the VM fetches a secret variable with its own identity (for example from Key Vault):
      * given the quoted variable name, shell text that prints the value. Without it, workloads
-     * with secret variables are refused.
+     * with secret values are refused; {@link Secret#azureKeyVault} references need no fetcher (the VM
+     * reads them with {@code az} and its managed identity).
      */
     public Builder secretFetcher(Function<String, String> fetcher) {
       this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");

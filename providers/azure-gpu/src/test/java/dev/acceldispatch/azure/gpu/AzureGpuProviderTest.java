@@ -326,6 +326,19 @@ class AzureGpuProviderTest {
   }
 
   @Test
+  void provision_keyVaultReferenceWithoutFetcher_vmResolvesItAndASecretManagerOneIsRefused() {
+    Workload w = Workload.script("exit 0")
+        .secretEnv("API_TOKEN", Secret.azureKeyVault("https://ml-vault.vault.azure.net/secrets/api-token")).build();
+    assertThat(provider.customData(w, "eastus"))
+        .contains("az keyvault secret show --id 'https://ml-vault.vault.azure.net/secrets/api-token' --query value --output tsv");
+    Workload google = Workload.script("exit 0")
+        .secretEnv("API_TOKEN", Secret.googleSecretManager("projects/p/secrets/api-token")).build();
+    assertThatThrownBy(() -> provider.customData(google, "eastus"))
+        .isInstanceOf(ProviderException.InvalidRequest.class)
+        .hasMessageContaining("Google Secret Manager 'projects/p/secrets/api-token/versions/latest'");
+  }
+
+  @Test
   void provision_labels_areSanitisedTagsKeepingFleetJobAndAttempt() {
     ProvisionRequest r = request(offer("Standard_NC4as_T4_v3", "eastus"), false, Workload.script("exit 0").build(),
         Map.of("team/ml", "research<1>", "cost&center", "x".repeat(300)));

@@ -27,6 +27,7 @@ import com.google.cloud.compute.v1.ZoneOperationsClient;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -91,7 +92,8 @@ import org.slf4j.LoggerFactory;
  * <p>Secrets: the startup script is instance metadata, readable by anyone who can read the
  * project, so secret variables are refused unless the host configures a {@link
  * Builder#secretFetcher secret fetcher} (for example a Secret Manager call with the VM's service
- * account).
+ * account), or gives them as {@link Secret#googleSecretManager} references, which the VM reads
+ * with {@code gcloud} and its service account.
  *
  * <p>Least permissions of the host's identity: {@code compute.instances.create}, {@code .get},
  * {@code .list}, {@code .delete}, {@code .getGuestAttributes}, {@code .setMetadata}, {@code
@@ -276,6 +278,7 @@ public final class GcpGpuProvider implements Provider {
   private String startupScript(ProvisionRequest request, String zone) {
     StartupScript.Builder b =
         StartupScript.forWorkload(request.workload())
+            .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
             .dockerArgs(dockerArgs.toArray(String[]::new))
             .exitReporter(
                 "curl -sS --retry 5 -X PUT --data \"$rc\" -H 'Metadata-Flavor: Google' "

@@ -523,6 +523,24 @@ class GcpGpuProviderTest {
     assertThat(script).contains("gcloud secrets versions access latest --secret='HF_TOKEN'").doesNotContain("hf_very_secret");
   }
 
+  @Test
+  void provision_secretManagerReferenceWithoutFetcher_metadataHoldsTheReferenceAndAKeyVaultOneIsRefused() {
+    Workload w = Workload.script("exit 0")
+        .secretEnv("HF_TOKEN", Secret.googleSecretManager("projects/p/secrets/hf-token/versions/2")).build();
+    ProvisionRequest r = request(t4(), false, w, Map.of());
+
+    provision(provider, r);
+
+    String script = gce.emulator.insertedInstance(r.resourceName()).orElseThrow().getMetadata().getItemsList().stream()
+        .filter(i -> i.getKey().equals("startup-script")).findFirst().orElseThrow().getValue();
+    assertThat(script).contains("gcloud secrets versions access '2' --secret='hf-token' --project='p' --quiet");
+    Workload azure = Workload.script("exit 0")
+        .secretEnv("K", Secret.azureKeyVault("https://ml-vault.vault.azure.net/secrets/k")).build();
+    ProviderException e = failure(() -> provision(provider, request(t4(), false, azure, Map.of())));
+    assertThat(e).isInstanceOf(ProviderException.InvalidRequest.class);
+    assertThat(e.getMessage()).contains("Azure Key Vault 'https://ml-vault.vault.azure.net/secrets/k'");
+  }
+
   // ---- labels, listing, offers ------------------------------------------------------------------
 
   @Test

@@ -30,6 +30,7 @@ import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Shapes;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -213,6 +214,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     String script;
     try {
       StartupScript.Builder s = StartupScript.forWorkload(r.workload())
+          .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
           .dockerArgs(dockerArgs.toArray(String[]::new))
           .exitReporter(exitReporter());
       if (secretFetcher != null) {
@@ -638,7 +640,8 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     /**
      * How a node fetches a secret env value with its own identity: given the quoted variable name,
      * shell text printing the value (for example {@code n -> "gcloud secrets versions access latest
-     * --secret=" + n}). Without one, workloads with secrets are refused.
+     * --secret=" + n}). Without one, workloads with secret values are refused; {@link
+     * Secret#googleSecretManager} references need no fetcher (the node reads them with {@code gcloud}).
      */
     public Builder secretFetcher(Function<String, String> fetcher) {
       this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");

@@ -421,6 +421,17 @@ class GcpTpuProviderTest {
   }
 
   @Test
+  void provision_secretManagerReferenceWithoutFetcher_nodeResolvesTheReference() {
+    Workload w = Workload.script("exit 0")
+        .secretEnv("API_TOKEN", Secret.googleSecretManager("projects/p/secrets/api-token")).build();
+    ProvisionRequest r = request(provider.offers().get(0), false, w);
+    created.add(provider.provision(r));
+    String script = lastCreate(r.resourceName()).getQueuedResource().getTpu().getNodeSpec(0).getNode()
+        .getMetadataOrThrow("startup-script");
+    assertThat(script).contains("gcloud secrets versions access 'latest' --secret='api-token' --project='p' --quiet");
+  }
+
+  @Test
   void provision_offerOfAnotherZone_isInvalidRequest() {
     Offer foreign = Offer.of(provider.id(), "europe-west4", "europe-west4-a", dev.acceldispatch.Shapes.tpuV5e(8), "v5litepod-8",
         Money.usd("1"), null);
