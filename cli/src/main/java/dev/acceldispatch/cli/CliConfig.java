@@ -30,6 +30,7 @@ import java.util.function.Function;
  *   jdbcUrl: jdbc:postgresql://127.0.0.1:5432/test   # or h2: /path/to/jobs (a file base name)
  *   user: postgres
  *   passwordFromEnv: PGPASSWORD                      # never the password itself
+ *   schema: accel                                   # optional; default the connection's
  *   tablePrefix: accel_
  * local:
  *   stateDirectory: /var/lib/accel-dispatch/local
@@ -45,6 +46,7 @@ import java.util.function.Function;
  * @param jdbcUrl the store's JDBC URL
  * @param user the database user, or {@code null}
  * @param password the database password, or {@code null}; never printed
+ * @param schema the store's database schema, or {@code null} for the connection's default
  * @param tablePrefix the store's table prefix, or {@code null} for the default
  * @param stateDirectory the local provider's state folder
  * @param logDirectory the local provider's log folder
@@ -60,6 +62,7 @@ record CliConfig(
     String jdbcUrl,
     String user,
     String password,
+    String schema,
     String tablePrefix,
     Path stateDirectory,
     Path logDirectory,
@@ -70,7 +73,7 @@ record CliConfig(
 
   static final String ENV_CONFIG = "ACCEL_DISPATCH_CONFIG";
   private static final List<String> TOP_KEYS = List.of("home", "store", "local", "fleetId", "leaseDuration", "pollInterval");
-  private static final List<String> STORE_KEYS = List.of("h2", "jdbcUrl", "user", "passwordFromEnv", "tablePrefix");
+  private static final List<String> STORE_KEYS = List.of("h2", "jdbcUrl", "user", "passwordFromEnv", "schema", "tablePrefix");
   private static final List<String> LOCAL_KEYS = List.of("stateDirectory", "logDirectory", "cpuSlots");
   private static final YAMLMapper MAPPER =
       new YAMLMapper(YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
@@ -156,13 +159,14 @@ record CliConfig(
     String fleet = root.has("fleetId") ? text(root, source, "fleetId") : "default";
     Duration lease = duration(root, source, "leaseDuration", Duration.ofSeconds(15));
     Duration poll = duration(root, source, "pollInterval", Duration.ofSeconds(2));
-    return new CliConfig(source, home, url, user, password, store.has("tablePrefix") ? text(store, source, "tablePrefix") : null,
+    return new CliConfig(source, home, url, user, password, store.has("schema") ? text(store, source, "schema") : null,
+        store.has("tablePrefix") ? text(store, source, "tablePrefix") : null,
         state, logs, cpuSlots, fleet, lease, poll);
   }
 
   /** A copy with another fleet id. */
   CliConfig withFleetId(String fleet) {
-    return new CliConfig(source, home, jdbcUrl, user, password, tablePrefix, stateDirectory, logDirectory, cpuSlots, fleet,
+    return new CliConfig(source, home, jdbcUrl, user, password, schema, tablePrefix, stateDirectory, logDirectory, cpuSlots, fleet,
         leaseDuration, pollInterval);
   }
 
@@ -190,10 +194,16 @@ record CliConfig(
     HikariDataSource pool = new HikariDataSource(cfg);
     try {
       JdbcJobStore.Builder b = JdbcJobStore.builder(pool);
+      if (schema != null) {
+        b.schema(schema);
+      }
       if (tablePrefix != null) {
         b.tablePrefix(tablePrefix);
       }
       return new OpenStore(b.build(), pool);
+    } catch (IllegalArgumentException e) {
+      pool.close();
+      throw UserError.invalid(source + ": store: " + e.getMessage());
     } catch (RuntimeException e) {
       pool.close();
       throw new UserError(ExitCodes.UNAVAILABLE, "cannot open the job store " + jdbcUrl.split(";", 2)[0] + " (from " + source + "): "

@@ -272,7 +272,7 @@ final class JobCommands {
       CliConfig cfg = common.load(cli);
       // A private in-memory store and fleet: planning must neither lease the shared store's jobs nor
       // take the fleet's running attempts for orphans.
-      CliConfig planning = cfg.withFleetId(cfg.fleetId() + "-plan-" + Long.toString(System.nanoTime() & 0xffffff, 36));
+      CliConfig planning = cfg.withFleetId("plan-" + Long.toString(System.nanoTime() & 0xffffff, 36));
       try (Dispatcher d = dispatcher(planning, new InMemoryJobStore(), cfg.providers(), e -> { })) {
         Plan plan = d.plan(spec);
         List<List<String>> rows = new ArrayList<>();

@@ -120,7 +120,7 @@ final class JobFile {
       for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
         seen.add(t);
         String pointer = p.getParsingContext().pathAsPointer().toString();
-        if (t == JsonToken.FIELD_NAME || p.getParsingContext().inArray()) {
+        if (t != JsonToken.END_OBJECT && t != JsonToken.END_ARRAY) {
           lines.putIfAbsent(pointer, p.currentTokenLocation().getLineNr());
         }
       }
