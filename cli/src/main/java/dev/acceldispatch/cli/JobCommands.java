@@ -87,6 +87,25 @@ final class JobCommands {
     return null;
   }
 
+  /** A command that reads a job file: the tool's context, the common options and the file. */
+  abstract static class WithJobFile {
+    final Cli cli;
+    @Mixin CommonOptions common;
+    @Parameters(paramLabel = "FILE", description = "The job file (YAML).") Path file;
+
+    WithJobFile(Cli cli) {
+      this.cli = cli;
+    }
+
+    JobSpec job() {
+      return JobFile.read(file, cli.env());
+    }
+
+    CliConfig config() {
+      return common.load(cli);
+    }
+  }
+
   /** What {@code run} exits with for a job's result. */
   static int exitCodeOf(JobResult r) {
     return switch (r.state()) {
@@ -100,20 +119,17 @@ final class JobCommands {
       description = {"Submits the job in FILE, shows its progress and output until it ends, and exits with its outcome:",
           "0 succeeded, the workload's exit code if it failed, 130 cancelled, 69 failed without an exit code.",
           "Ctrl-C cancels the job. While it runs, this process also carries on other unfinished jobs of the store, as serve does."})
-  static final class Run implements Callable<Integer> {
-    private final Cli cli;
-    @Mixin CommonOptions common;
-    @Parameters(paramLabel = "FILE", description = "The job file (YAML).") Path file;
+  static final class Run extends WithJobFile implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Do not show the workload's output.") boolean quiet;
 
     Run(Cli cli) {
-      this.cli = cli;
+      super(cli);
     }
 
     @Override
     public Integer call() throws Exception {
-      JobSpec spec = JobFile.read(file, cli.env());
-      CliConfig cfg = common.load(cli);
+      JobSpec spec = job();
+      CliConfig cfg = config();
       try (CliConfig.OpenStore os = cfg.openStore()) {
         List<Provider> providers = cfg.providers();
         String[] id = {null};
@@ -168,20 +184,17 @@ final class JobCommands {
   @Command(name = "submit", mixinStandardHelpOptions = true,
       description = {"Stores the job in FILE as queued and prints its id; a dispatcher on the same store (serve, or a service) runs it.",
           "Returns at once."})
-  static final class Submit implements Callable<Integer> {
+  static final class Submit extends WithJobFile implements Callable<Integer> {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private final Cli cli;
-    @Mixin CommonOptions common;
-    @Parameters(paramLabel = "FILE", description = "The job file (YAML).") Path file;
 
     Submit(Cli cli) {
-      this.cli = cli;
+      super(cli);
     }
 
     @Override
     public Integer call() {
-      JobSpec spec = JobFile.read(file, cli.env());
-      CliConfig cfg = common.load(cli);
+      JobSpec spec = job();
+      CliConfig cfg = config();
       try (CliConfig.OpenStore os = cfg.openStore()) {
         Instant now = cli.clock().instant();
         for (int tries = 0; ; tries++) {
@@ -240,13 +253,16 @@ final class JobCommands {
       Runtime.getRuntime().addShutdownHook(hook);
       try (CliConfig.OpenStore os = cfg.openStore()) {
         List<Provider> providers = cfg.providers();
-        try (Dispatcher d = dispatcher(cfg, os.store(), providers, progress(cli, null))) {
-          cli.err().println("serving fleet '" + cfg.fleetId() + "' on " + os.store() + " with providers " + byId(providers).keySet()
-              + " (configuration: " + cfg.source() + ")");
+        Dispatcher d = dispatcher(cfg, os.store(), providers, progress(cli, null));
+        try {
+          cli.err().println("serving fleet '" + cfg.fleetId() + "' on " + os.store() + " with providers "
+              + byId(providers).keySet() + " (configuration: " + cfg.source() + ")");
           cli.err().flush();
           stop.await();
           cli.err().println("stopping; running jobs stay in the store for the next dispatcher");
           cli.err().flush();
+        } finally {
+          d.close();
         }
       } finally {
         stopped.countDown();
@@ -257,19 +273,16 @@ final class JobCommands {
 
   @Command(name = "plan", mixinStandardHelpOptions = true,
       description = "Ranks the offers the configured providers have for the job in FILE: estimated cost, time to start and the reason for each. Runs nothing.")
-  static final class PlanJob implements Callable<Integer> {
-    private final Cli cli;
-    @Mixin CommonOptions common;
-    @Parameters(paramLabel = "FILE", description = "The job file (YAML).") Path file;
+  static final class PlanJob extends WithJobFile implements Callable<Integer> {
 
     PlanJob(Cli cli) {
-      this.cli = cli;
+      super(cli);
     }
 
     @Override
     public Integer call() {
-      JobSpec spec = JobFile.read(file, cli.env());
-      CliConfig cfg = common.load(cli);
+      JobSpec spec = job();
+      CliConfig cfg = config();
       // A private in-memory store and fleet: planning must neither lease the shared store's jobs nor
       // take the fleet's running attempts for orphans.
       CliConfig planning = cfg.withFleetId("plan-" + Long.toString(System.nanoTime() & 0xffffff, 36));

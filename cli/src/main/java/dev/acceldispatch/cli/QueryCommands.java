@@ -37,6 +37,17 @@ final class QueryCommands {
     return store.find(id).orElseThrow(() -> new UserError(ExitCodes.NOT_FOUND, "no job " + id + " in the store"));
   }
 
+  /** A command about one job: the tool's context, the common options and the job id. */
+  abstract static class WithJobId {
+    final Cli cli;
+    @Mixin CommonOptions common;
+    @Parameters(paramLabel = "ID", description = "The job id.") String id;
+
+    WithJobId(Cli cli) {
+      this.cli = cli;
+    }
+  }
+
   /** An instant, or a duration back from now ({@code 2h} means two hours ago). */
   static Instant since(String text, Instant now) {
     try {
@@ -51,14 +62,11 @@ final class QueryCommands {
   }
 
   @Command(name = "status", mixinStandardHelpOptions = true, description = "Shows a job: state, cost, message, exit code and every attempt.")
-  static final class Status implements Callable<Integer> {
-    private final Cli cli;
-    @Mixin CommonOptions common;
-    @Parameters(paramLabel = "ID", description = "The job id.") String id;
+  static final class Status extends WithJobId implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json.") Output output = Output.TABLE;
 
     Status(Cli cli) {
-      this.cli = cli;
+      super(cli);
     }
 
     @Override
@@ -129,15 +137,12 @@ final class QueryCommands {
   @Command(name = "logs", mixinStandardHelpOptions = true,
       description = {"Prints a job's workload output (standard output here, standard error on standard error), read through its provider.",
           "Without --attempt, the latest attempt; with --follow, keeps printing until the job ends."})
-  static final class Logs implements Callable<Integer> {
-    private final Cli cli;
-    @Mixin CommonOptions common;
-    @Parameters(paramLabel = "ID", description = "The job id.") String id;
+  static final class Logs extends WithJobId implements Callable<Integer> {
     @Option(names = "--attempt", paramLabel = "N", description = "This attempt (from 1) instead of the latest.") Integer attempt;
     @Option(names = {"-f", "--follow"}, description = "Keep printing new output until the job ends.") boolean follow;
 
     Logs(Cli cli) {
-      this.cli = cli;
+      super(cli);
     }
 
     @Override
@@ -153,14 +158,11 @@ final class QueryCommands {
 
   @Command(name = "cancel", mixinStandardHelpOptions = true,
       description = "Asks the dispatcher running a job to cancel it (through the store). Returns at once unless --wait.")
-  static final class Cancel implements Callable<Integer> {
-    private final Cli cli;
-    @Mixin CommonOptions common;
-    @Parameters(paramLabel = "ID", description = "The job id.") String id;
+  static final class Cancel extends WithJobId implements Callable<Integer> {
     @Option(names = "--wait", paramLabel = "DURATION", description = "Wait up to this long (e.g. 60s) until the job has ended.") String wait;
 
     Cancel(Cli cli) {
-      this.cli = cli;
+      super(cli);
     }
 
     @Override

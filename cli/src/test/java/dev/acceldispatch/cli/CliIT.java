@@ -2,16 +2,18 @@ package dev.acceldispatch.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.acceldispatch.testkit.Await;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The tool as a person runs it: the built jar, as a process, with a fresh home folder (embedded H2 and the local provider). */
 class CliIT {
+  private static final Duration POLL = Duration.ofMillis(200);
   private final Jar jar = new Jar();
 
   @AfterEach
-  void cleanUp() throws InterruptedException {
+  void cleanUp() {
     jar.close();
   }
 
@@ -104,7 +106,7 @@ class CliIT {
     jar.env(CliConfig.ENV_CONFIG, jar.home.resolve("conf.yaml").toString());
     jar.write("long.yaml", "name: long\naccelerators: [{type: cpu}]\nscript: |\n  echo started\n  sleep 120\n");
     Process run = jar.start("run", "long.yaml");
-    String id = Eventually.value("the run's job id", Duration.ofSeconds(60), () -> {
+    String id = Await.until("the run's job id", Duration.ofSeconds(60), POLL, () -> {
       var m = java.util.regex.Pattern.compile("submitted (j[a-z0-9]+)").matcher(jar.err(run));
       return m.find() && jar.out(run).contains("started") ? m.group(1) : null;
     });

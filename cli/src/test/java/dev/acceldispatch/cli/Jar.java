@@ -112,16 +112,24 @@ final class Jar implements AutoCloseable {
 
   /** Stops every process (SIGTERM, then SIGKILL) with its children, and deletes the home folder. */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     for (Process p : started) {
       p.descendants().forEach(ProcessHandle::destroy);
       p.destroy();
     }
-    for (Process p : started) {
-      if (!p.waitFor(20, TimeUnit.SECONDS)) {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    try {
+      for (Process p : started) {
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+          p.descendants().forEach(ProcessHandle::destroyForcibly);
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
       }
+    } catch (InterruptedException e) {
+      started.forEach(p -> {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      });
+      Thread.currentThread().interrupt();
     }
     try (Stream<Path> all = Files.walk(home)) {
       for (Path f : all.sorted(Comparator.reverseOrder()).toList()) {

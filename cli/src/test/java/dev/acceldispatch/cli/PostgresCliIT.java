@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import dev.acceldispatch.testkit.Await;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * cancel}. Each test uses a schema of its own and drops it afterwards.
  */
 class PostgresCliIT {
+  private static final Duration POLL = Duration.ofMillis(200);
   private static final String URL = System.getProperty("accel.dispatch.pg.url", "jdbc:postgresql://127.0.0.1:5432/test");
   private static final String USER = System.getProperty("accel.dispatch.pg.user", "postgres");
 
@@ -45,7 +47,7 @@ class PostgresCliIT {
   void serveOnPostgres_submitListStatusFollowLogsAndCancelFromOtherProcesses() throws Exception {
     configure();
     Process serve = jar.start("serve");
-    Eventually.value("serve ready", Duration.ofSeconds(60), () -> jar.err(serve).contains("serving fleet") ? true : null);
+    Await.until("serve ready", Duration.ofSeconds(60), POLL, () -> jar.err(serve).contains("serving fleet") ? true : null);
     jar.write("ticks.yaml", "name: ticks\naccelerators: [{type: cpu}]\ntenant: research\nlabels: {team: nlp}\n"
         + "script: |\n  i=0\n  while [ $i -lt 600 ]; do i=$((i+1)); echo \"tick $i\"; sleep 0.2; done\n");
 
@@ -54,14 +56,14 @@ class PostgresCliIT {
     String id = submit.out().strip();
     assertThat(id).matches("j[a-z0-9]{12}");
 
-    Eventually.value("RUNNING in status", Duration.ofSeconds(60),
+    Await.until("RUNNING in status", Duration.ofSeconds(60), POLL,
         () -> jar.run("status", id).out().contains("state:      RUNNING") ? true : null);
     Jar.Result list = jar.run("list", "--tenant", "research", "--label", "team=nlp", "--state", "running");
     assertThat(list.out()).contains(id).contains("ticks").contains("RUNNING");
     assertThat(jar.run("list", "--tenant", "prod").out()).doesNotContain(id);
 
     Process follow = jar.start("logs", "--follow", id);
-    Eventually.value("tick 5 followed", Duration.ofSeconds(60), () -> jar.out(follow).contains("tick 5\n") ? true : null);
+    Await.until("tick 5 followed", Duration.ofSeconds(60), POLL, () -> jar.out(follow).contains("tick 5\n") ? true : null);
     assertThat(follow.isAlive()).isTrue();
 
     Jar.Result cancel = jar.run("cancel", id, "--wait", "60s");
@@ -89,7 +91,7 @@ class PostgresCliIT {
 
     Process serve = jar.start("serve");
 
-    Eventually.value("SUCCEEDED", Duration.ofSeconds(90), () -> jar.run("status", id).out().contains("SUCCEEDED") ? true : null);
+    Await.until("SUCCEEDED", Duration.ofSeconds(90), POLL, () -> jar.run("status", id).out().contains("SUCCEEDED") ? true : null);
     assertThat(jar.run("logs", id).out()).isEqualTo("done-quickly\n");
     serve.destroy();
     assertThat(serve.waitFor(60, TimeUnit.SECONDS)).isTrue();
