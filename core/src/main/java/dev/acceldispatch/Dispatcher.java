@@ -52,6 +52,13 @@ public interface Dispatcher extends AutoCloseable {
   Optional<JobHandle> job(String jobId);
 
   /**
+   * One page of the jobs {@code query} selects, read from the store, so that jobs run by other
+   * dispatchers on a shared store and jobs that ended before this dispatcher started are listed
+   * too. Newest first; {@link JobPage#nextPage()} continues.
+   */
+  JobPage jobs(JobQuery query);
+
+  /**
    * Ranks every feasible offer for {@code spec} with estimated cost, estimated time to start and
    * the reason for each rank, as placement would right now. Provisions nothing.
    *

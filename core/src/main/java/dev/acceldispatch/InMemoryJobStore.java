@@ -25,6 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryJobStore implements JobStore {
   private record Lease(String owner, Instant until, boolean cancelRequested) {}
 
+  private static final Comparator<JobRecord> NEWEST_FIRST =
+      Comparator.comparing(JobRecord::submittedAt).thenComparing(JobRecord::id).reversed();
+
   private final ConcurrentHashMap<String, JobRecord> jobs = new ConcurrentHashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
   private final boolean leasing;
@@ -161,6 +164,15 @@ public final class InMemoryJobStore implements JobStore {
     return jobs.values().stream()
         .filter(j -> !j.state().isTerminal())
         .sorted(Comparator.comparing(JobRecord::submittedAt).thenComparing(JobRecord::id))
+        .toList();
+  }
+
+  @Override
+  public List<JobRecord> query(JobQuery query) {
+    return jobs.values().stream()
+        .filter(j -> query.matches(j.id(), j.state(), j.submittedAt(), j.spec().tenant(), j.spec().labels()))
+        .sorted(NEWEST_FIRST)
+        .limit(query.limit())
         .toList();
   }
 

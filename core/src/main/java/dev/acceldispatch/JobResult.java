@@ -14,7 +14,11 @@ import java.util.Optional;
  * @param cost the total over all attempts
  * @param message why it ended so, in words
  * @param exitCode the workload's exit code, when it ran to an end
- * @param attributes what the provider reported with the end (for example a log location)
+ * @param attributes what the provider reported with the workload's end, from its last status
+ *     (the local provider: {@code log.dir}, {@code log.stdout}, {@code log.stderr}, {@code
+ *     devices}, {@code pid}; the cloud providers: none); empty when the job was cancelled or failed
+ *     before a status reported them, in which case each attempt's {@link Attempt#resource()} still
+ *     carries the provider's resource attributes
  */
 public record JobResult(
     String jobId,

@@ -236,6 +236,8 @@ public final class JobSpec {
     private final String name;
     private Workload workload;
     private Workload.Builder workloadBuilder;
+    private boolean containerSet;
+    private boolean scriptSet;
     private AcceleratorRequest accelerators;
     private final Set<String> providers = new LinkedHashSet<>();
     private final Set<String> regions = new LinkedHashSet<>();
@@ -258,15 +260,17 @@ public final class JobSpec {
       this.name = name;
     }
 
-    /** Runs this container image with this command. */
+    /** Runs this container image with this command; a job runs a container or a script, not both. */
     public Builder container(String image, String... command) {
+      this.containerSet = true;
       this.workload = null;
       this.workloadBuilder = Workload.container(image, command);
       return this;
     }
 
-    /** Runs this shell script. */
+    /** Runs this shell script; a job runs a container or a script, not both. */
     public Builder script(String script) {
+      this.scriptSet = true;
       this.workload = null;
       this.workloadBuilder = Workload.script(script);
       return this;
@@ -428,7 +432,12 @@ public final class JobSpec {
      * @throws NullPointerException naming the missing field
      */
     public JobSpec build() {
-      if (name == null || name.isBlank() || name.length() > 128
+      Objects.requireNonNull(name, "name: give the job a name of 1 to 128 printable characters");
+      if (containerSet && scriptSet) {
+        throw new IllegalArgumentException(
+            "workload: both container(...) and script(...) were set; a job runs one of them, set only one");
+      }
+      if (name.isBlank() || name.length() > 128
           || name.chars().anyMatch(Character::isISOControl)) {
         throw new IllegalArgumentException(
             "name must be 1 to 128 printable characters, got '" + name + "'");

@@ -1,6 +1,7 @@
 package dev.acceldispatch;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.math.RoundingMode;
 import java.time.Duration;
 import java.util.Objects;
@@ -95,10 +96,17 @@ public record Money(BigDecimal amount) implements Comparable<Money> {
     return amount.compareTo(o.amount);
   }
 
-  /** For example {@code $12.34}. */
+  /**
+   * For example {@code $12.34}: cents from a dollar up; below a dollar, two significant digits
+   * (at least two decimals), so that a small cost reads {@code $0.0042}, not {@code $0.00}.
+   */
   @Override
   public String toString() {
-    return "$" + amount.setScale(2, RoundingMode.HALF_UP).toPlainString();
+    if (amount.signum() == 0 || amount.compareTo(BigDecimal.ONE) >= 0) {
+      return "$" + amount.setScale(2, RoundingMode.HALF_UP).toPlainString();
+    }
+    BigDecimal small = amount.round(new MathContext(2, RoundingMode.HALF_UP));
+    return "$" + small.setScale(Math.max(2, small.scale()), RoundingMode.HALF_UP).toPlainString();
   }
 
   @Override

@@ -19,8 +19,10 @@ public final class Shapes {
    *
    * @param count 1, 2, 4 or 8
    * @throws IllegalArgumentException for any other count, or when {@code type} is not a GPU
+   * @throws NullPointerException naming {@code type} when it is null
    */
   public static AcceleratorShape gpu(AcceleratorType type, int count) {
+    java.util.Objects.requireNonNull(type, "type: name a GPU type, e.g. AcceleratorType.NVIDIA_H100_80GB");
     if (type.family() != AcceleratorFamily.GPU) {
       throw new IllegalArgumentException("type: " + type.id() + " is not a GPU");
     }

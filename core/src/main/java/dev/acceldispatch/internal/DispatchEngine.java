@@ -7,6 +7,8 @@ import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.DispatcherClosedException;
 import dev.acceldispatch.InMemoryJobStore;
 import dev.acceldispatch.JobHandle;
+import dev.acceldispatch.JobPage;
+import dev.acceldispatch.JobQuery;
 import dev.acceldispatch.JobResult;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.JobState;
@@ -239,6 +241,11 @@ public final class DispatchEngine implements Dispatcher {
       return Optional.of(live);
     }
     return store.find(jobId).map(r -> new StoredJobHandle(r.id()));
+  }
+
+  @Override
+  public JobPage jobs(JobQuery query) {
+    return JobPage.of(java.util.Objects.requireNonNull(query, "query"), store.query(query));
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.acceldispatch.spi;
 
+import dev.acceldispatch.JobQuery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -36,6 +37,14 @@ public interface JobStore {
 
   /** Every job not in a terminal state, oldest first. */
   List<JobRecord> unfinished();
+
+  /**
+   * One page of the jobs {@code query} selects, finished or not: those {@link JobQuery#matches
+   * matching} it, newest first (submission time, then id, both descending), at most {@link
+   * JobQuery#limit()} of them, starting strictly after {@link JobQuery#after()}. Another process on
+   * the same durable store sees the same jobs.
+   */
+  List<JobRecord> query(JobQuery query);
 
   /**
    * Whether the store survives a restart of the process. A dispatcher on a non-durable store

@@ -2,6 +2,7 @@ package dev.acceldispatch.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.acceldispatch.JobQuery;
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.spi.JobStore;
 import dev.acceldispatch.spi.StaleJobException;
@@ -170,6 +171,11 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
   @Override
   public List<JobRecord> unfinished() {
     return table.unfinished();
+  }
+
+  @Override
+  public List<JobRecord> query(JobQuery query) {
+    return table.query(Objects.requireNonNull(query, "query"));
   }
 
   /** True: jobs survive a restart of the process. */

@@ -67,8 +67,14 @@ public final class Demo {
   public static void main(String[] args) {
     if (System.getProperty("org.slf4j.simpleLogger.logFile") == null) {
       // The engine logs (with job id, attempt, provider and zone) go to a file, so they do not
-      // tear through the live progress on the terminal.
-      System.setProperty("org.slf4j.simpleLogger.logFile", logFile().toString());
+      // tear through the live progress on the terminal; a file per run, so two runs never mix.
+      logFile = newLogFile();
+      System.setProperty("org.slf4j.simpleLogger.logFile", logFile.toString());
+    }
+    // Under 'mvn -q' Maven sets simplelogger's default level to ERROR in this JVM's system
+    // properties, which left the engine log empty; the library's own level is set explicitly.
+    if (System.getProperty("org.slf4j.simpleLogger.log.dev.acceldispatch") == null) {
+      System.setProperty("org.slf4j.simpleLogger.log.dev.acceldispatch", "info");
     }
     boolean terminal = System.console() != null;
     // On a terminal, write to file descriptor 1 directly: under Maven (exec:java) System.out is
@@ -83,8 +89,16 @@ public final class Demo {
     }
   }
 
-  static Path logFile() {
-    return Path.of(System.getProperty("java.io.tmpdir"), "accel-dispatch-demo.log");
+  /** This run's engine log, or {@code null} when the host chose where simplelogger writes. */
+  private static Path logFile;
+
+  /** A new, empty log file for one run of the demo. */
+  static Path newLogFile() {
+    try {
+      return Files.createTempFile("accel-dispatch-demo-", ".log");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the demo's log file in " + System.getProperty("java.io.tmpdir"), e);
+    }
   }
 
   /**
@@ -177,8 +191,8 @@ public final class Demo {
       deleteTree(home);
     }
     out.println();
-    if (logFile().toString().equals(System.getProperty("org.slf4j.simpleLogger.logFile"))) {
-      out.printf("Engine log: %s%n", logFile());
+    if (logFile != null) {
+      out.printf("Engine log: %s%n", logFile);
     }
     out.printf("Finished in %.1f s.%n", (System.nanoTime() - started) / 1e9);
     if (problems.isEmpty()) {

@@ -118,7 +118,7 @@ public final class RealClouds {
       } catch (RuntimeException e) {
         err.println("No Azure credentials: run 'az login', or set AZURE_CLIENT_ID, AZURE_TENANT_ID and"
             + " AZURE_CLIENT_SECRET for a service principal, or run on Azure with a managed identity. ("
-            + firstLine(e.getMessage()) + ")");
+            + withCauses(e) + ")");
         return NO_CREDENTIALS;
       }
     }
@@ -231,6 +231,24 @@ public final class RealClouds {
   private static List<String> list(Map<String, String> env, String name) {
     String v = value(env, name);
     return v == null ? List.of() : Arrays.stream(v.split(",")).map(String::strip).filter(z -> !z.isEmpty()).toList();
+  }
+
+  /**
+   * The first line of {@code e}'s message and of each cause's, joined: Azure's credential chain
+   * says only "see inner exception" at the top, and the reason is one or more causes down.
+   */
+  static String withCauses(Throwable e) {
+    java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>();
+    for (Throwable t = e; t != null && lines.size() < 6; t = t.getCause() == t ? null : t.getCause()) {
+      String line = firstLine(t.getMessage());
+      if (!line.equals("no details")) {
+        lines.add(line);
+      }
+      for (Throwable s : t.getSuppressed()) {
+        lines.add(firstLine(s.getMessage()));
+      }
+    }
+    return lines.isEmpty() ? e.getClass().getSimpleName() : String.join("; caused by: ", lines);
   }
 
   private static String firstLine(String message) {

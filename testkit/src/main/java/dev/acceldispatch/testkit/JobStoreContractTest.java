@@ -9,6 +9,7 @@ import dev.acceldispatch.AcceleratorType;
 import dev.acceldispatch.AcceleratorFamily;
 import dev.acceldispatch.Attempt;
 import dev.acceldispatch.AttemptOutcome;
+import dev.acceldispatch.JobQuery;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.JobState;
 import dev.acceldispatch.Money;
@@ -646,5 +647,89 @@ public abstract class JobStoreContractTest {
     assertThat(taken).extracting(JobRecord::id).containsExactly("dead1", "dead2");
     assertThat(taken.get(1).state()).isEqualTo(JobState.PROVISIONING);
     assertThat(store.renewLeases("alive", T0.plusSeconds(12), Duration.ofSeconds(30))).containsExactly("live");
+  }
+
+  // ---- queries ------------------------------------------------------------------------------------
+
+  /** A record of {@code tenant} with {@code labels}, in {@code state}, submitted at {@code at}. */
+  protected static JobRecord labelled(String id, JobState state, Instant at, String tenant, Map<String, String> labels) {
+    JobSpec.Builder b = minimalSpec("job " + id).toBuilder().tenant(tenant);
+    labels.forEach(b::label);
+    return new JobRecord(id, b.build(), state, 0, at, at, List.of(), 0, "m", null, Map.of());
+  }
+
+  @Test
+  void query_noFilter_returnsEveryJobNewestFirstTiesByIdDescending() {
+    store.insert(record("a", JobState.SUCCEEDED, T0));
+    store.insert(record("c", JobState.QUEUED, T0.plusSeconds(5)));
+    store.insert(record("b", JobState.RUNNING, T0.plusSeconds(5)));
+    store.insert(record("d", JobState.CANCELLED, T0.plusSeconds(9)));
+
+    assertThat(store.query(JobQuery.all())).extracting(JobRecord::id).containsExactly("d", "c", "b", "a");
+  }
+
+  @Test
+  void query_stateTenantLabelAndTimeFilters_returnOnlyMatchingJobs() {
+    store.insert(labelled("a", JobState.RUNNING, T0, "research", Map.of("team", "nlp")));
+    store.insert(labelled("b", JobState.SUCCEEDED, T0.plusSeconds(1), "research", Map.of("team", "nlp")));
+    store.insert(labelled("c", JobState.RUNNING, T0.plusSeconds(2), "prod", Map.of("team", "nlp")));
+    store.insert(labelled("d", JobState.RUNNING, T0.plusSeconds(3), "research", Map.of("team", "vision")));
+    store.insert(labelled("e", JobState.QUEUED, T0.plusSeconds(4), "research", Map.of()));
+
+    assertThat(store.query(JobQuery.builder().states(JobState.RUNNING, JobState.QUEUED).build()))
+        .extracting(JobRecord::id).containsExactly("e", "d", "c", "a");
+    assertThat(store.query(JobQuery.builder().tenant("research").build()))
+        .extracting(JobRecord::id).containsExactly("e", "d", "b", "a");
+    assertThat(store.query(JobQuery.builder().label("team", "nlp").build()))
+        .extracting(JobRecord::id).containsExactly("c", "b", "a");
+    assertThat(store.query(JobQuery.builder().submittedFrom(T0.plusSeconds(1)).submittedBefore(T0.plusSeconds(3)).build()))
+        .extracting(JobRecord::id).containsExactly("c", "b");
+    assertThat(store.query(JobQuery.builder().states(JobState.RUNNING).tenant("research").label("team", "nlp").build()))
+        .extracting(JobRecord::id).containsExactly("a");
+  }
+
+  @Test
+  void query_pagedWithLimit_pagesNeverRepeatOrSkipAJobEvenWithTiedTimes() {
+    for (int i = 0; i < 7; i++) {
+      store.insert(record("j" + i, JobState.QUEUED, T0.plusSeconds(i / 2)));
+    }
+    List<String> seen = new ArrayList<>();
+    JobQuery q = JobQuery.builder().limit(3).build();
+    int pages = 0;
+    while (q != null) {
+      dev.acceldispatch.JobPage page = dev.acceldispatch.JobPage.of(q, store.query(q));
+      page.jobs().forEach(r -> seen.add(r.id()));
+      q = page.next();
+      pages++;
+    }
+
+    assertThat(seen).containsExactly("j6", "j5", "j4", "j3", "j2", "j1", "j0");
+    assertThat(pages).isEqualTo(3);
+  }
+
+  @Test
+  void query_labelFilterMatchingFewOfManyJobs_fillsThePageFromOlderRows() {
+    for (int i = 0; i < 450; i++) {
+      store.insert(labelled("n" + (1000 + i), JobState.SUCCEEDED, T0.plusSeconds(i), "default",
+          i % 150 == 0 ? Map.of("pick", "yes") : Map.of()));
+    }
+
+    List<JobRecord> page = store.query(JobQuery.builder().label("pick", "yes").limit(2).build());
+
+    assertThat(page).extracting(JobRecord::id).containsExactly("n1300", "n1150");
+    assertThat(store.query(JobQuery.builder().label("pick", "yes").limit(2)
+        .after(new JobQuery.Position(page.get(1).submittedAt(), page.get(1).id())).build()))
+        .extracting(JobRecord::id).containsExactly("n1000");
+  }
+
+  @Test
+  void query_jobUpdatedToAnotherState_isFoundByItsNewState() {
+    store.insert(record("a", JobState.RUNNING, T0));
+    JobRecord a = store.find("a").orElseThrow();
+    store.update(new JobRecord("a", a.spec(), JobState.FAILED, a.version(), T0, T0.plusSeconds(9), List.of(), 0, "exit 3", 3, Map.of()));
+
+    assertThat(store.query(JobQuery.builder().states(JobState.RUNNING).build())).isEmpty();
+    assertThat(store.query(JobQuery.builder().states(JobState.FAILED).build()))
+        .singleElement().satisfies(r -> assertThat(r.exitCode()).isEqualTo(3));
   }
 }

@@ -1,5 +1,6 @@
 package dev.acceldispatch.jdbc.internal;
 
+import dev.acceldispatch.JobQuery;
 import dev.acceldispatch.JobState;
 import dev.acceldispatch.jdbc.JdbcStoreException;
 import dev.acceldispatch.spi.JobRecord;
@@ -509,6 +510,71 @@ public final class JobTable {
       }
     }
     return out;
+  }
+
+  /**
+   * One page of {@code query}, newest first. State, tenant, time and position are filtered in SQL
+   * (keyset paging on {@code submitted_at, id}); labels live in the spec's JSON, so rows are read in
+   * batches and the labels checked here until the page is full or the rows run out.
+   */
+  public List<JobRecord> query(JobQuery query) {
+    List<JobRecord> out = new ArrayList<>();
+    JobQuery.Position from = query.after().orElse(null);
+    int batch = query.labels().isEmpty() ? query.limit() : Math.max(query.limit(), 200);
+    try (Connection c = ds.getConnection()) {
+      while (out.size() < query.limit()) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+        if (!query.states().isEmpty()) {
+          where.append(" AND state IN (").append(String.join(", ", java.util.Collections.nCopies(query.states().size(), "?"))).append(')');
+          query.states().forEach(s -> params.add(s.name()));
+        }
+        query.tenant().ifPresent(t -> {
+          where.append(" AND tenant = ?");
+          params.add(t);
+        });
+        query.submittedFrom().ifPresent(t -> {
+          where.append(" AND submitted_at >= ?");
+          params.add(t);
+        });
+        query.submittedBefore().ifPresent(t -> {
+          where.append(" AND submitted_at < ?");
+          params.add(t);
+        });
+        if (from != null) {
+          where.append(" AND (submitted_at < ? OR (submitted_at = ? AND id < ?))");
+          params.add(from.submittedAt());
+          params.add(from.submittedAt());
+          params.add(from.jobId());
+        }
+        String sql = "SELECT " + COLUMNS + " FROM " + table + where + " ORDER BY submitted_at DESC, id DESC LIMIT " + batch;
+        List<JobRecord> rows;
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          for (int i = 0; i < params.size(); i++) {
+            if (params.get(i) instanceof Instant t) {
+              setTime(ps, i + 1, t);
+            } else {
+              ps.setString(i + 1, (String) params.get(i));
+            }
+          }
+          rows = readAll(ps);
+        }
+        for (JobRecord r : rows) {
+          if (out.size() < query.limit()
+              && query.matches(r.id(), r.state(), r.submittedAt(), r.spec().tenant(), r.spec().labels())) {
+            out.add(r);
+          }
+        }
+        if (rows.size() < batch) {
+          break;
+        }
+        JobRecord last = rows.get(rows.size() - 1);
+        from = new JobQuery.Position(last.submittedAt(), last.id());
+      }
+      return out;
+    } catch (SQLException e) {
+      throw sql("querying jobs", e);
+    }
   }
 
   private List<JobRecord> readAll(PreparedStatement ps) throws SQLException {

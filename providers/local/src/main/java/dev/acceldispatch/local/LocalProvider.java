@@ -8,6 +8,9 @@ import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.SecretUnavailableException;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.Workload;
+import dev.acceldispatch.Attempt;
+import dev.acceldispatch.spi.LogChunk;
+import dev.acceldispatch.spi.LogSource;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -88,7 +91,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; every method may block for process start or termination, never on network I/O.
  */
-public final class LocalProvider implements Provider {
+public final class LocalProvider implements Provider, LogSource {
   /** The default provider id. */
   public static final String DEFAULT_ID = "local";
   /** The region of every offer. */
@@ -485,6 +488,26 @@ public final class LocalProvider implements Provider {
     } catch (IOException e) {
       throw new ProviderException.Transient(id, zone, "IO_ERROR", "cannot delete the state of " + name + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Reads the attempt's {@code stdout.log} or {@code stderr.log} in {@code <log directory>/<resource
+   * name>/}, which stays after release, so a finished attempt's output can be read too, also by
+   * another process that builds a provider on the same directories. Positions are byte offsets.
+   */
+  @Override
+  public LogChunk readLog(Attempt attempt, LogSource.Stream stream, long position, int maxLines) {
+    Objects.requireNonNull(attempt, "attempt");
+    Objects.requireNonNull(stream, "stream");
+    if (!attempt.offer().providerId().equals(id)) {
+      throw new IllegalArgumentException("attempt: ran on provider " + attempt.offer().providerId() + ", not on " + id);
+    }
+    if (!attempt.resourceName().matches("[a-z]([-a-z0-9]{0,38}[a-z0-9])?")) {
+      // The name comes from a store; a crafted one must not read a file outside the log directory.
+      throw new IllegalArgumentException("attempt.resourceName is not a resource name: '" + attempt.resourceName() + "'");
+    }
+    Path file = logDir.resolve(attempt.resourceName()).resolve(stream == LogSource.Stream.STDOUT ? STDOUT_FILE : STDERR_FILE);
+    return guarded(() -> LogFiles.read(file, position, maxLines, !attempt.isLive()));
   }
 
   @Override

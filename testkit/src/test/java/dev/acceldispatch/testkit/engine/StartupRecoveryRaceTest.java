@@ -65,6 +65,11 @@ class StartupRecoveryRaceTest {
         await(inserted);
         return delegate.unfinished();
       }
+
+      @Override
+      public List<JobRecord> query(dev.acceldispatch.JobQuery query) {
+        return delegate.query(query);
+      }
     };
     try (Dispatcher d = Dispatcher.builder().provider(fake).store(store)
         .pollInterval(Duration.ofMillis(50), Duration.ofMillis(200)).build()) {
