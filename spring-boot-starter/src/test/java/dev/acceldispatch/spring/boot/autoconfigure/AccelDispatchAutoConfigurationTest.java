@@ -10,6 +10,7 @@ import dev.acceldispatch.DispatcherClosedException;
 import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.InMemoryJobStore;
 import dev.acceldispatch.JobHandle;
+import dev.acceldispatch.JobResult;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.JobState;
 import dev.acceldispatch.QueueFullException;
@@ -17,6 +18,7 @@ import dev.acceldispatch.Shapes;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import dev.acceldispatch.jdbc.JdbcJobStore;
+import dev.acceldispatch.local.LocalProvider;
 import dev.acceldispatch.micrometer.DispatchMetrics;
 import dev.acceldispatch.spi.JobStore;
 import dev.acceldispatch.spi.ProvisionRequest;
@@ -28,8 +30,11 @@ import dev.acceldispatch.testkit.cloud.CloudModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -276,6 +281,23 @@ class AccelDispatchAutoConfigurationTest {
         .run(context -> {
           assertThat(context).hasSingleBean(TpuClient.class);
           assertThat(context.getBean(TpuClient.class).getSettings().getCredentialsProvider()).isSameAs(credentials);
+        });
+  }
+
+  @Test
+  void localProvider_enabled_runsAScriptOnThisMachine(@TempDir Path state) {
+    runner.withPropertyValues("acceldispatch.providers.local.enabled=true",
+            "acceldispatch.providers.local.state-directory=" + state, "acceldispatch.providers.local.cpu-slots=1",
+            "acceldispatch.engine.poll-interval=100ms", "acceldispatch.engine.poll-interval-max=200ms")
+        .run(context -> {
+          assertThat(context).hasNotFailed().hasSingleBean(LocalProvider.class);
+          JobHandle job = context.getBean(Dispatcher.class).submit(JobSpec.builder("hello").script("exit 0")
+              .accelerators(Shapes.cpu()).build());
+
+          JobResult result = job.result().get(60, TimeUnit.SECONDS);
+
+          assertThat(result.state()).isEqualTo(JobState.SUCCEEDED);
+          assertThat(result.lastAttempt()).hasValueSatisfying(a -> assertThat(a.offer().providerId()).isEqualTo("local"));
         });
   }
 
