@@ -37,6 +37,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.annotation.Bean;
+import org.springframework.test.annotation.DirtiesContext;
 
 /**
  * A whole Spring Boot application on the emulated Google clouds: the host provides the SDK clients
@@ -61,6 +62,7 @@ import org.springframework.context.annotation.Bean;
       "acceldispatch.providers.gcp-gpu.zones=us-central1-a",
       "acceldispatch.providers.gcp-gpu.call-timeout=10s",
     })
+@DirtiesContext // closes the dispatcher, SDK clients and emulators after this class, not at JVM exit
 class EmulatedCloudsSpringBootTest {
 
   @SpringBootConfiguration
