@@ -12,7 +12,6 @@ import dev.acceldispatch.spring.boot.AccelDispatchProperties;
 import dev.acceldispatch.spring.boot.DispatcherCustomizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -117,7 +116,7 @@ public class AccelDispatchAutoConfiguration {
   }
 
   static void applyEngine(AccelDispatchProperties.Engine e, Dispatcher.Builder b) {
-    set(e.maxQueuedJobs(), b::maxQueuedJobs);
+    Settings.ifSet(e.maxQueuedJobs(), b::maxQueuedJobs);
     if (e.capacityBlock() != null) {
       if (e.capacityBlockMax() != null) {
         b.capacityBlock(e.capacityBlock(), e.capacityBlockMax());
@@ -127,28 +126,22 @@ public class AccelDispatchAutoConfiguration {
     } else if (e.capacityBlockMax() != null) {
       throw new IllegalArgumentException("acceldispatch.engine.capacity-block-max needs capacity-block");
     }
-    set(e.stockoutCoversLargerShapes(), b::stockoutCoversLargerShapes);
-    set(e.quotaBlock(), b::quotaBlock);
-    set(e.preemptionPenalty(), b::preemptionPenalty);
+    Settings.ifSet(e.stockoutCoversLargerShapes(), b::stockoutCoversLargerShapes);
+    Settings.ifSet(e.quotaBlock(), b::quotaBlock);
+    Settings.ifSet(e.preemptionPenalty(), b::preemptionPenalty);
     if ((e.pollInterval() == null) != (e.pollIntervalMax() == null)) {
       throw new IllegalArgumentException("acceldispatch.engine.poll-interval and poll-interval-max are set together");
     }
     if (e.pollInterval() != null) {
       b.pollInterval(e.pollInterval(), e.pollIntervalMax());
     }
-    set(e.reconcileInterval(), b::reconcileInterval);
-    set(e.releaseRetryInterval(), b::releaseRetryInterval);
-    set(e.shutdownTimeout(), b::shutdownTimeout);
-    set(e.defaultSpotPreemptionsPerHour(), b::defaultSpotPreemptionsPerHour);
-    set(e.checkpointRestartOverhead(), b::checkpointRestartOverhead);
-    set(e.pendingTimeout(), b::pendingTimeout);
-    set(e.leaseDuration(), b::leaseDuration);
-  }
-
-  private static <T> void set(T value, Consumer<T> setter) {
-    if (value != null) {
-      setter.accept(value);
-    }
+    Settings.ifSet(e.reconcileInterval(), b::reconcileInterval);
+    Settings.ifSet(e.releaseRetryInterval(), b::releaseRetryInterval);
+    Settings.ifSet(e.shutdownTimeout(), b::shutdownTimeout);
+    Settings.ifSet(e.defaultSpotPreemptionsPerHour(), b::defaultSpotPreemptionsPerHour);
+    Settings.ifSet(e.checkpointRestartOverhead(), b::checkpointRestartOverhead);
+    Settings.ifSet(e.pendingTimeout(), b::pendingTimeout);
+    Settings.ifSet(e.leaseDuration(), b::leaseDuration);
   }
 
   /** The dispatcher's meters in the application's registry, tagged with the fleet id. */

@@ -42,33 +42,15 @@ class AzureGpuProviderConfiguration {
   AzureGpuProvider accelDispatchAzureGpuProvider(ComputeManager compute, AccelDispatchProperties properties) {
     AccelDispatchProperties.AzureGpu p = properties.providers().azureGpu();
     AzureGpuProvider.Builder b = AzureGpuProvider.builder(compute).resourceGroup(p.resourceGroup());
-    if (p.regions() != null) {
-      b.regions(p.regions().toArray(String[]::new));
-    }
-    if (p.id() != null) {
-      b.id(p.id());
-    }
-    if (p.subnet() != null) {
-      b.subnet(p.subnet());
-    }
-    if (p.subnets() != null) {
-      p.subnets().forEach(b::subnet);
-    }
-    if (p.sizes() != null) {
-      b.sizes(p.sizes().toArray(String[]::new));
-    }
-    if (p.adminUsername() != null) {
-      b.adminUsername(p.adminUsername());
-    }
-    if (p.sshPublicKey() != null) {
-      b.sshPublicKey(p.sshPublicKey());
-    }
-    if (p.userAssignedIdentity() != null) {
-      b.userAssignedIdentity(p.userAssignedIdentity());
-    }
-    if (p.requestTimeout() != null) {
-      b.requestTimeout(p.requestTimeout());
-    }
+    Settings.ifSetStrings(p.regions(), b::regions);
+    Settings.ifSet(p.id(), b::id);
+    Settings.ifSet(p.subnet(), b::subnet);
+    Settings.ifSet(p.subnets(), subnets -> subnets.forEach(b::subnet));
+    Settings.ifSetStrings(p.sizes(), b::sizes);
+    Settings.ifSet(p.adminUsername(), b::adminUsername);
+    Settings.ifSet(p.sshPublicKey(), b::sshPublicKey);
+    Settings.ifSet(p.userAssignedIdentity(), b::userAssignedIdentity);
+    Settings.ifSet(p.requestTimeout(), b::requestTimeout);
     return b.build();
   }
 }

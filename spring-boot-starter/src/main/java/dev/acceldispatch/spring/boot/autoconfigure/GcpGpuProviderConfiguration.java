@@ -28,24 +28,15 @@ class GcpGpuProviderConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   InstancesClient accelDispatchInstancesClient(ObjectProvider<CredentialsProvider> credentials) throws IOException {
-    InstancesSettings.Builder settings = InstancesSettings.newBuilder();
-    CredentialsProvider host = credentials.getIfUnique();
-    if (host != null) {
-      settings.setCredentialsProvider(host);
-    }
-    return InstancesClient.create(settings.build());
+    return InstancesClient.create(GoogleClients.withHostCredentials(InstancesSettings.newBuilder(), credentials).build());
   }
 
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   ZoneOperationsClient accelDispatchZoneOperationsClient(ObjectProvider<CredentialsProvider> credentials)
       throws IOException {
-    ZoneOperationsSettings.Builder settings = ZoneOperationsSettings.newBuilder();
-    CredentialsProvider host = credentials.getIfUnique();
-    if (host != null) {
-      settings.setCredentialsProvider(host);
-    }
-    return ZoneOperationsClient.create(settings.build());
+    return ZoneOperationsClient.create(
+        GoogleClients.withHostCredentials(ZoneOperationsSettings.newBuilder(), credentials).build());
   }
 
   @Bean
@@ -54,30 +45,14 @@ class GcpGpuProviderConfiguration {
       InstancesClient instances, ZoneOperationsClient operations, AccelDispatchProperties properties) {
     AccelDispatchProperties.GcpGpu p = properties.providers().gcpGpu();
     GcpGpuProvider.Builder b = GcpGpuProvider.builder(instances, operations).project(p.project());
-    if (p.zones() != null) {
-      b.zones(p.zones().toArray(String[]::new));
-    }
-    if (p.id() != null) {
-      b.id(p.id());
-    }
-    if (p.spot() != null) {
-      b.spot(p.spot());
-    }
-    if (p.bootImage() != null) {
-      b.bootImage(p.bootImage());
-    }
-    if (p.bootDiskGb() != null) {
-      b.bootDiskGb(p.bootDiskGb());
-    }
-    if (p.externalIp() != null) {
-      b.externalIp(p.externalIp());
-    }
-    if (p.serviceAccount() != null) {
-      b.serviceAccount(p.serviceAccount());
-    }
-    if (p.callTimeout() != null) {
-      b.callTimeout(p.callTimeout());
-    }
+    Settings.ifSetStrings(p.zones(), b::zones);
+    Settings.ifSet(p.id(), b::id);
+    Settings.ifSet(p.spot(), b::spot);
+    Settings.ifSet(p.bootImage(), b::bootImage);
+    Settings.ifSet(p.bootDiskGb(), b::bootDiskGb);
+    Settings.ifSet(p.externalIp(), b::externalIp);
+    Settings.ifSet(p.serviceAccount(), b::serviceAccount);
+    Settings.ifSet(p.callTimeout(), b::callTimeout);
     return b.build();
   }
 }

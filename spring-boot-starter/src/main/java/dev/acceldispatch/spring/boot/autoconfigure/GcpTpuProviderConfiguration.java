@@ -26,12 +26,7 @@ class GcpTpuProviderConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   TpuClient accelDispatchTpuClient(ObjectProvider<CredentialsProvider> credentials) throws IOException {
-    TpuSettings.Builder settings = TpuSettings.newBuilder();
-    CredentialsProvider host = credentials.getIfUnique();
-    if (host != null) {
-      settings.setCredentialsProvider(host);
-    }
-    return TpuClient.create(settings.build());
+    return TpuClient.create(GoogleClients.withHostCredentials(TpuSettings.newBuilder(), credentials).build());
   }
 
   @Bean
@@ -39,24 +34,12 @@ class GcpTpuProviderConfiguration {
   GcpTpuProvider accelDispatchGcpTpuProvider(TpuClient client, AccelDispatchProperties properties) {
     AccelDispatchProperties.GcpTpu p = properties.providers().gcpTpu();
     GcpTpuProvider.Builder b = GcpTpuProvider.builder(client).project(p.project());
-    if (p.zones() != null) {
-      b.zones(p.zones().toArray(String[]::new));
-    }
-    if (p.id() != null) {
-      b.id(p.id());
-    }
-    if (p.slices() != null) {
-      b.slices(p.slices().toArray(Integer[]::new));
-    }
-    if (p.runtimeVersion() != null) {
-      b.runtimeVersion(p.runtimeVersion());
-    }
-    if (p.serviceAccount() != null) {
-      b.serviceAccount(p.serviceAccount());
-    }
-    if (p.callTimeout() != null) {
-      b.callTimeout(p.callTimeout());
-    }
+    Settings.ifSetStrings(p.zones(), b::zones);
+    Settings.ifSet(p.id(), b::id);
+    Settings.ifSet(p.slices(), s -> b.slices(s.toArray(Integer[]::new)));
+    Settings.ifSet(p.runtimeVersion(), b::runtimeVersion);
+    Settings.ifSet(p.serviceAccount(), b::serviceAccount);
+    Settings.ifSet(p.callTimeout(), b::callTimeout);
     return b.build();
   }
 }

@@ -23,24 +23,12 @@ class LocalProviderConfiguration {
         ? p.stateDirectory()
         : Path.of(System.getProperty("user.home"), ".accel-dispatch", "local");
     LocalProvider.Builder b = LocalProvider.builder(state);
-    if (p.id() != null) {
-      b.id(p.id());
-    }
-    if (p.logDirectory() != null) {
-      b.logDirectory(p.logDirectory());
-    }
-    if (p.cpuSlots() != null) {
-      b.cpuSlots(p.cpuSlots());
-    }
-    if (p.hostName() != null) {
-      b.hostName(p.hostName());
-    }
-    if (p.passEnvironment() != null) {
-      b.passEnvironment(p.passEnvironment().toArray(String[]::new));
-    }
-    if (p.terminationGrace() != null) {
-      b.terminationGrace(p.terminationGrace());
-    }
+    Settings.ifSet(p.id(), b::id);
+    Settings.ifSet(p.logDirectory(), b::logDirectory);
+    Settings.ifSet(p.cpuSlots(), b::cpuSlots);
+    Settings.ifSet(p.hostName(), b::hostName);
+    Settings.ifSetStrings(p.passEnvironment(), b::passEnvironment);
+    Settings.ifSet(p.terminationGrace(), b::terminationGrace);
     return b.build();
   }
 }
