@@ -3,11 +3,19 @@ package dev.acceldispatch.spring.boot.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.azure.core.http.HttpPipelineBuilder;
+import com.azure.core.management.AzureEnvironment;
+import com.azure.core.management.profile.AzureProfile;
+import com.azure.resourcemanager.compute.ComputeManager;
 import com.google.api.gax.core.CredentialsProvider;
 import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.cloud.compute.v1.InstancesClient;
+import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.ZoneOperationsClient;
+import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
-import dev.acceldispatch.DispatcherClosedException;
 import dev.acceldispatch.Dispatcher;
+import dev.acceldispatch.DispatcherClosedException;
 import dev.acceldispatch.InMemoryJobStore;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobResult;
@@ -16,6 +24,8 @@ import dev.acceldispatch.JobState;
 import dev.acceldispatch.QueueFullException;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.SpotPolicy;
+import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import dev.acceldispatch.jdbc.JdbcJobStore;
 import dev.acceldispatch.local.LocalProvider;
@@ -299,6 +309,59 @@ class AccelDispatchAutoConfigurationTest {
           assertThat(result.state()).isEqualTo(JobState.SUCCEEDED);
           assertThat(result.lastAttempt()).hasValueSatisfying(a -> assertThat(a.offer().providerId()).isEqualTo("local"));
         });
+  }
+
+  @Test
+  void azureGpu_hostComputeManagerBean_isUsedAndNotReplaced() {
+    ComputeManager hostCompute = ComputeManager.authenticate(new HttpPipelineBuilder().build(),
+        new AzureProfile("tenant", "00000000-0000-0000-0000-000000000000", AzureEnvironment.AZURE));
+    runner.withBean("hostCompute", ComputeManager.class, () -> hostCompute)
+        .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
+        .withPropertyValues("acceldispatch.providers.azure-gpu.enabled=true",
+            "acceldispatch.providers.azure-gpu.resource-group=ml", "acceldispatch.providers.azure-gpu.regions=eastus",
+            "acceldispatch.providers.azure-gpu.subnet=/subscriptions/s/resourceGroups/net/providers/Microsoft.Network"
+                + "/virtualNetworks/v/subnets/gpu",
+            "acceldispatch.providers.azure-gpu.sizes=Standard_NC24ads_A100_v4")
+        .run(context -> {
+          assertThat(context).hasNotFailed().hasSingleBean(ComputeManager.class).hasSingleBean(AzureGpuProvider.class);
+          assertThat(context.getBean(ComputeManager.class)).isSameAs(hostCompute);
+          assertThat(context.getBean(AzureGpuProvider.class).offers()).isNotEmpty()
+              .allSatisfy(o -> assertThat(o.region()).isEqualTo("eastus"));
+        });
+  }
+
+  @Test
+  void gcpGpu_hostComputeClients_areUsedAndNotReplaced() throws IOException {
+    try (InstancesClient instances = InstancesClient.create(InstancesSettings.newBuilder()
+            .setCredentialsProvider(NoCredentialsProvider.create()).build());
+        ZoneOperationsClient operations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder()
+            .setCredentialsProvider(NoCredentialsProvider.create()).build())) {
+      runner.withBean("hostInstances", InstancesClient.class, () -> instances)
+          .withBean("hostOperations", ZoneOperationsClient.class, () -> operations)
+          .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
+          .withPropertyValues("acceldispatch.providers.gcp-gpu.enabled=true",
+              "acceldispatch.providers.gcp-gpu.project=p", "acceldispatch.providers.gcp-gpu.zones=us-central1-a")
+          .run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(GcpGpuProvider.class);
+            assertThat(context.getBean(InstancesClient.class)).isSameAs(instances);
+            assertThat(context.getBean(ZoneOperationsClient.class)).isSameAs(operations);
+            assertThat(context.getBean(Dispatcher.class)).isNotNull();
+          });
+    }
+  }
+
+  @Test
+  void configurationMetadata_generated_describesEveryGroupForIdeCompletion() throws IOException {
+    String metadata;
+    try (var in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+      assertThat(in).as("the configuration processor's output").isNotNull();
+      metadata = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(metadata).contains("\"acceldispatch.fleet-id\"", "\"acceldispatch.store.type\"",
+        "\"acceldispatch.engine.capacity-block\"", "\"acceldispatch.providers.gcp-tpu.zones\"",
+        "\"acceldispatch.providers.gcp-gpu.project\"", "\"acceldispatch.providers.azure-gpu.resource-group\"",
+        "\"acceldispatch.providers.local.state-directory\"", "\"acceldispatch.dashboard.path\"",
+        "the Google Cloud project id");
   }
 
   @Test
