@@ -40,12 +40,16 @@ import dev.acceldispatch.testkit.cloud.CloudModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
@@ -53,6 +57,8 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.mock.env.MockEnvironment;
 
 class AccelDispatchAutoConfigurationTest {
   private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -362,6 +368,26 @@ class AccelDispatchAutoConfigurationTest {
         "\"acceldispatch.providers.gcp-gpu.project\"", "\"acceldispatch.providers.azure-gpu.resource-group\"",
         "\"acceldispatch.providers.local.state-directory\"", "\"acceldispatch.dashboard.path\"",
         "the Google Cloud project id");
+  }
+
+  @Test
+  void readme_yamlExample_bindsToTheProperties() throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    String section = readme.substring(readme.indexOf("## Spring Boot"));
+    String yaml = section.substring(section.indexOf("```yaml\n") + 8, section.indexOf("```", section.indexOf("```yaml\n") + 8));
+    var sources = new YamlPropertySourceLoader().load("readme", new ByteArrayResource(yaml.getBytes(StandardCharsets.UTF_8)));
+    MockEnvironment environment = new MockEnvironment();
+    sources.forEach(environment.getPropertySources()::addLast);
+
+    AccelDispatchProperties p = Binder.get(environment).bind("acceldispatch", AccelDispatchProperties.class).get();
+
+    assertThat(p.fleetId()).isEqualTo("training");
+    assertThat(p.providers().gcpTpu().enabled()).isTrue();
+    assertThat(p.providers().gcpTpu().zones()).containsExactly("us-west4-a", "us-central1-a");
+    assertThat(p.providers().local().enabled()).isTrue();
+    assertThat(p.tenants().get("research").maxConcurrentDevices()).isEqualTo(16);
+    assertThat(p.tenants().get("research").weight()).isEqualTo(2.0);
+    assertThat(p.engine().capacityBlock()).isEqualTo(Duration.ofMinutes(10));
   }
 
   @Test
