@@ -31,7 +31,7 @@ class PublicApiDocTest {
   /** The published modules' source roots, relative to this module. */
   static final List<String> PUBLISHED = List.of(
       "core", "testkit", "providers/gcp-tpu", "providers/gcp-gpu", "providers/azure-gpu", "providers/local",
-      "jdbc-store");
+      "jdbc-store", "micrometer", "spring-boot-starter");
 
   private static List<Path> sourceRoots() {
     return PUBLISHED.stream().map(m -> Path.of("..", m, "src/main/java")).filter(Files::isDirectory).toList();
