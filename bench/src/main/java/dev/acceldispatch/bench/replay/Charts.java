@@ -105,6 +105,9 @@ final class Charts {
     }
     NumberAxis y = new NumberAxis(axis);
     y.setAutoRangeIncludesZero(true);
+    // An empty queue is a flat line at 0 on a readable axis, not ticks of 1e-9.
+    y.setAutoRangeMinimumSize(10);
+    y.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
     XYPlot p = new XYPlot(data, null, y, renderer);
     p.setBackgroundPaint(Color.WHITE);
     p.setDomainGridlinePaint(new Color(0xDD, 0xDD, 0xDD));
@@ -118,15 +121,18 @@ final class Charts {
     double ref = hasOracle ? Report.clairvoyantCost(rs).get() : rs.isEmpty() ? 1 : rs.get(0).lowerBound();
     DefaultCategoryDataset cost = new DefaultCategoryDataset();
     DefaultCategoryDataset tts = new DefaultCategoryDataset();
+    double worst = rs.stream().mapToDouble(r -> Double.isNaN(r.timeToStart()[1]) ? 0 : r.timeToStart()[1]).max().orElse(0);
+    boolean hours = worst >= 7200;
     for (PolicyResult r : rs) {
       cost.addValue(ref <= 0 ? 0 : r.cost() / ref, "cost", label(r));
-      tts.addValue(Double.isNaN(r.timeToStart()[1]) ? 0 : r.timeToStart()[1] / 3600, "tts", label(r));
+      double p95 = Double.isNaN(r.timeToStart()[1]) ? 0 : r.timeToStart()[1];
+      tts.addValue(hours ? p95 / 3600 : p95 / 60, "tts", label(r));
     }
     CombinedDomainCategoryPlot plot = new CombinedDomainCategoryPlot(new CategoryAxis(null));
     plot.setOrientation(PlotOrientation.HORIZONTAL);
     plot.setGap(14);
     plot.add(barPlot(cost, hasOracle ? "cost / clairvoyant (o)  (lower is better)" : "cost / unlimited-capacity bound", rs, "%.3f"), 1);
-    plot.add(barPlot(tts, "time to start p95, hours  (lower is better)", rs, "%.2f"), 1);
+    plot.add(barPlot(tts, "time to start p95, " + (hours ? "hours" : "minutes") + "  (lower is better)", rs, "%.2f"), 1);
     plot.setOrientation(PlotOrientation.HORIZONTAL);
     JFreeChart chart = new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, plot, false);
     style(chart, "Trace replay " + name + ": cost and time to start per policy");
@@ -145,6 +151,8 @@ final class Charts {
     renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new java.text.DecimalFormat(
         format.equals("%.3f") ? "0.000" : "0.00", java.text.DecimalFormatSymbols.getInstance(Locale.ROOT))));
     renderer.setDefaultItemLabelsVisible(true);
+    renderer.setDefaultPositiveItemLabelPosition(new org.jfree.chart.labels.ItemLabelPosition(
+        org.jfree.chart.labels.ItemLabelAnchor.OUTSIDE3, org.jfree.chart.ui.TextAnchor.CENTER_LEFT));
     NumberAxis y = new NumberAxis(axis);
     y.setUpperMargin(0.15);
     CategoryPlot p = new CategoryPlot(data, null, y, renderer);

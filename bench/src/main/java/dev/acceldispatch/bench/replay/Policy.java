@@ -54,7 +54,7 @@ public record Policy(String key, String name, PlacementPolicy placement, DriverK
               + "doubled while it stays out of stock, up to 40 min (the engine's defaults)");
       case "d" -> new Policy("d", "AccelDispatch BALANCED + hedging", PlacementPolicy.BALANCED, DriverKind.PLAIN,
           "as (c), plus hedge(2) for jobs of >= mapping.hedgeMinGpus GPUs (the scarce shapes)");
-      case "e" -> new Policy("e", "cheapest-first failover, shared blocklist", PlacementPolicy.CHEAPEST, DriverKind.PLAIN,
+      case "e" -> new Policy("e", "cheapest-first failover with a shared blocklist", PlacementPolicy.CHEAPEST, DriverKind.PLAIN,
           "the old (b): every cloud and region, CHEAPEST estimated cost to finish (our run-time-scaled estimate, which "
               + "SkyPilot does not have), no hedging; a capacity error blocks the (provider, zone, shape) for every job for "
               + "10 min; never sleeps; a preempted spot job is requeued with its zone penalised");

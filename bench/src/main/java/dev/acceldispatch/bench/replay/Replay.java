@@ -225,7 +225,7 @@ public final class Replay {
     }
     return new PolicyResult(policy, jobs.size(), succeeded, lost, cost, lowerBound,
         percentiles(tts, 50, 95, 99), percentiles(jct, 50, 95), preemptions, lostHours, calls, wall, events, simulated, samples,
-        failedCreates, idle, lastSubmit / 3600.0);
+        failedCreates, idle, lastSubmit / 3600.0, driver instanceof SkyPilotDriver sky ? sky.resubmits() : 0);
   }
 
   /** Percentiles by linear interpolation (numpy's default). */
