@@ -82,6 +82,7 @@ final class SkyPilotDriver extends Driver {
   private final List<List<Candidate>> candidates = new ArrayList<>();
   private final Random jitter;
   private long resubmits;
+  private int sleeping;
 
   private record Candidate(Offer offer, boolean spot) {}
 
@@ -190,8 +191,13 @@ final class SkyPilotDriver extends Driver {
     }
     // Every location failed: the controller sleeps, then relaunches with a fresh blocklist.
     l.resubmitDue = true;
+    sleeping++;
     List<JobHandle> hs = handles.get(index);
-    hs.get(hs.size() - 1).cancel();
+    if (!hs.get(hs.size() - 1).cancel()) {
+      // Already ended (it cannot have, mid-failover, but a sleeping job must never be stranded).
+      l.resubmitDue = false;
+      sleeping--;
+    }
   }
 
   private void scheduleRelaunch(String name, Launch l) {
@@ -206,6 +212,7 @@ final class SkyPilotDriver extends Driver {
         l.blocked.addAll(l.seed);
       }
       l.resubmitDue = false;
+      sleeping--;
       resubmits++;
       List<JobHandle> hs = handles.get(index);
       JobSpec spec = hs.get(0).spec();
@@ -215,6 +222,12 @@ final class SkyPilotDriver extends Driver {
       }
       hs.add(dispatcher.submit(spec));
     }, Duration.ofMillis(Math.round(gap)));
+  }
+
+  /** Jobs sleeping between two launches count as waiting. */
+  @Override
+  int held() {
+    return sleeping;
   }
 
   /** Relaunches after a full failover round, for the log. */
