@@ -126,6 +126,7 @@ class SimProviderTest {
   void spotMachine_lifeShorterThanRun_preemptedAtItsDrawnLifeAndBilledUntilThen() {
     SimProvider p = cloud(SimProvider.Refusal.parse("15"), Duration.ZERO, 1.0);
     Duration life = p.nextSpotLife("us-central1-a");
+    assertThat(life).as("seed 7's first life ends after boot, so the workload started").isGreaterThan(BOOT);
     Instant created = scheduler.now();
     ProvisionedResource r = p.provision(request("m1", life.plus(Duration.ofHours(5)), true));
 
@@ -136,6 +137,8 @@ class SimProviderTest {
     assertThat(p.preemptions()).isEqualTo(1);
     assertThat(p.costSoFar()).isCloseTo(life.toMillis() / 3_600_000.0 * hourly(true), within(1e-9));
     assertThat(p.nextSpotLife("us-central1-a")).as("the next machine gets the next draw").isNotEqualTo(life);
-    assertThat(created.plus(life)).isBefore(scheduler.now());
+    SimProvider.Outcome o = p.outcome("m1").orElseThrow();
+    assertThat(o.startedAt()).isEqualTo(created.plus(BOOT));
+    assertThat(o.workloadEndedAt()).as("the workload never ended on a preempted machine").isNull();
   }
 }
