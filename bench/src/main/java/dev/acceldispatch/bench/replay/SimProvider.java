@@ -102,6 +102,7 @@ final class SimProvider implements Provider {
   private final Map<String, Live> live = new LinkedHashMap<>();
   private final Map<String, Outcome> outcomes = new HashMap<>();
   private Consumer<String> onAllocated = jobId -> { };
+  private Duration provisioning = Duration.ZERO;
   private long calls;
   private long creates;
   private long gets;
@@ -265,8 +266,7 @@ final class SimProvider implements Provider {
     return provisioning;
   }
 
-  private Duration provisioning = Duration.ZERO;
-
+  /** Sets the boot time, in this provider's books (the oracle reads it) and the model's. */
   void provisioningTime(Duration d) {
     this.provisioning = d;
     cloud.setProvisioningTime(d);
