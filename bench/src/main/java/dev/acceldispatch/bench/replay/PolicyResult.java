@@ -20,11 +20,16 @@ import java.util.List;
  * @param events engine tasks run by the virtual-time scheduler
  * @param simulatedSeconds simulated span of the replay
  * @param samples the time series for the chart
+ * @param failedCreates creates the clouds refused (or queued resources deleted unfilled)
+ * @param idleBilledHours machine-hours billed while no workload ran: boot, after exit, unused
+ * @param lastSubmitHours simulated hour of the last submission: the chart's x axis ends near it
+ * @param relaunches (b) only: engine jobs cancelled and submitted again after a full failover round
  */
 public record PolicyResult(
     Policy policy, int jobs, int succeeded, int lost, double cost, double lowerBound, double[] timeToStart,
     double[] completion, long preemptions, double preemptedDeviceHours, long apiCalls, long wallMillis, long events,
-    long simulatedSeconds, List<Sample> samples) {
+    long simulatedSeconds, List<Sample> samples, long failedCreates, double idleBilledHours, double lastSubmitHours,
+    long relaunches) {
 
   /** One point of the time series. */
   public record Sample(double hours, int queued, double cumulativeCost) {}

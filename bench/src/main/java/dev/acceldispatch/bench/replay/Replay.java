@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,12 +52,13 @@ public final class Replay {
     long lastSubmit = jobs.isEmpty() ? 0 : jobs.get(jobs.size() - 1).submitSeconds();
     long longest = jobs.stream().mapToLong(TraceJob::durationSeconds).max().orElse(0);
     Duration horizon = Duration.ofSeconds(lastSubmit + 2 * longest + 86_400);
-    SimulatedClouds clouds = SimulatedClouds.build(model, scheduler.manualClock(), seed, horizon, capacityScale);
+    SimulatedClouds clouds = SimulatedClouds.build(model, scheduler.manualClock(), scheduler, seed, horizon, capacityScale);
+    Driver driver = Driver.of(new Driver.Context(policy, model, mapping, clouds, scheduler, seed));
     int[] queued = {0};
     Dispatcher.Builder b = Dispatcher.builder()
         .scheduler(scheduler)
         .providerExecutor(Runnable::run)
-        .placementPolicy(policy.placement())
+        .placementPolicy(driver.placement())
         .pollInterval(Duration.ofSeconds(Math.round(model.number("engine.pollInitialSeconds"))),
             Duration.ofSeconds(Math.round(model.number("engine.pollMaxSeconds"))))
         .reconcileInterval(Duration.ofMinutes(Math.round(model.number("engine.reconcileMinutes"))))
@@ -71,44 +73,56 @@ public final class Replay {
               queued[0]++;
             }
           }
+          driver.onEvent(e);
         });
     clouds.providers.forEach(b::provider);
     policy.configure(b);
     double lowerBound = 0;
-    List<JobHandle> handles = new ArrayList<>(jobs.size());
     long[] submittedAt = new long[jobs.size()];
     List<PolicyResult.Sample> samples = new ArrayList<>();
     long sampleEvery = Math.max(60, (lastSubmit + longest) / Math.max(1, samplesWanted));
     long nextSample = 0;
     try (Dispatcher d = b.build()) {
+      driver.start(d);
       for (int i = 0; i < jobs.size(); i++) {
         TraceJob j = jobs.get(i);
         while (nextSample <= j.submitSeconds()) {
           advanceTo(scheduler, t0, nextSample);
-          samples.add(sample(scheduler, t0, queued[0], clouds));
+          samples.add(sample(scheduler, t0, queued[0] + driver.held(), clouds));
           nextSample += sampleEvery;
         }
         advanceTo(scheduler, t0, j.submitSeconds());
         submittedAt[i] = j.submitSeconds();
-        handles.add(d.submit(policy.apply(mapping.spec(j), j, model)));
+        driver.submit(i, j);
         lowerBound += mapping.lowerBound(j, clouds.offers);
         if ((i + 1) % 10_000 == 0) {
           log.info("policy {}: {} of {} jobs submitted, simulated day {}, {} queued, {} ms wall", policy.key(), i + 1,
-              jobs.size(), j.submitSeconds() / 86_400, queued[0], (System.nanoTime() - start) / 1_000_000);
+              jobs.size(), j.submitSeconds() / 86_400, queued[0] + driver.held(), (System.nanoTime() - start) / 1_000_000);
         }
       }
       // Drain: run until every job has ended, sampling as we go (bounded, in case something never ends).
       // Single-region queues can hold a job for weeks before its long run starts: wait generously.
       long limit = lastSubmit + 50 * longest + 365L * 86_400;
-      while (handles.stream().anyMatch(h -> !h.state().isTerminal()) && nextSample < limit) {
+      int firstOpen = 0;
+      while (nextSample < limit) {
+        while (firstOpen < jobs.size() && driver.finished(firstOpen)) {
+          firstOpen++;
+        }
+        if (firstOpen == jobs.size()) {
+          break;
+        }
         advanceTo(scheduler, t0, nextSample);
-        samples.add(sample(scheduler, t0, queued[0], clouds));
+        samples.add(sample(scheduler, t0, queued[0] + driver.held(), clouds));
         nextSample += sampleEvery;
       }
-      samples.add(sample(scheduler, t0, queued[0], clouds));
+      // Let the releases of the last jobs reach the clouds, so that every bill is closed.
+      scheduler.runDue();
+      samples.add(sample(scheduler, t0, queued[0] + driver.held(), clouds));
       long simulated = Duration.between(t0, scheduler.now()).toSeconds();
       long wall = (System.nanoTime() - start) / 1_000_000;
-      return summarize(policy, t0, jobs, handles, submittedAt, clouds, lowerBound, wall, scheduler.tasksRun(), simulated, samples);
+      long cloudTasks = clouds.providers.stream().mapToLong(SimProvider::tasks).sum();
+      return summarize(policy, t0, jobs, driver, submittedAt, clouds, lowerBound, wall, scheduler.tasksRun() - cloudTasks,
+          simulated, samples, lastSubmit);
     }
   }
 
@@ -129,8 +143,9 @@ public final class Replay {
     return new PolicyResult.Sample(Duration.between(t0, s.now()).toMillis() / 3_600_000.0, queued, cost);
   }
 
-  private PolicyResult summarize(Policy policy, Instant t0, List<TraceJob> jobs, List<JobHandle> handles, long[] submittedAt,
-      SimulatedClouds clouds, double lowerBound, long wall, long events, long simulated, List<PolicyResult.Sample> samples) {
+  private PolicyResult summarize(Policy policy, Instant t0, List<TraceJob> jobs, Driver driver, long[] submittedAt,
+      SimulatedClouds clouds, double lowerBound, long wall, long events, long simulated, List<PolicyResult.Sample> samples,
+      long lastSubmit) {
     int succeeded = 0;
     int lost = 0;
     List<Double> tts = new ArrayList<>();
@@ -138,35 +153,46 @@ public final class Replay {
     long attempts = 0;
     int mostAttempts = 0;
     Map<String, Long> outcomes = new TreeMap<>();
-    for (int i = 0; i < handles.size(); i++) {
-      JobHandle h = handles.get(i);
-      JobResult r = h.result().getNow(null);
-      if (r != null) {
-        for (Attempt a : r.attempts()) {
-          outcomes.merge(String.valueOf(a.outcome()), 1L, Long::sum);
+    for (int i = 0; i < jobs.size(); i++) {
+      List<JobHandle> hs = driver.handles.get(i);
+      JobHandle last = hs.isEmpty() ? null : hs.get(hs.size() - 1);
+      JobResult r = last == null ? null : last.result().getNow(null);
+      Instant submitted = t0.plusSeconds(submittedAt[i]);
+      Instant firstRun = null;
+      Instant end = null;
+      int jobAttempts = 0;
+      for (JobHandle h : hs) {
+        JobResult hr = h.result().getNow(null);
+        if (hr == null) {
+          continue;
         }
-        attempts += r.attempts().size();
-        mostAttempts = Math.max(mostAttempts, r.attempts().size());
+        for (Attempt a : hr.attempts()) {
+          jobAttempts++;
+          outcomes.merge(String.valueOf(a.outcome()), 1L, Long::sum);
+          // The simulation knows when the machine started and when the workload ended; the engine
+          // only knows when a poll noticed.
+          Optional<SimProvider.Outcome> o = clouds.outcome(a.offer().providerId(), a.resourceName());
+          if (o.isPresent()) {
+            if (firstRun == null || o.get().startedAt().isBefore(firstRun)) {
+              firstRun = o.get().startedAt();
+            }
+            if (a.outcome() == AttemptOutcome.SUCCEEDED && o.get().workloadEndedAt() != null) {
+              end = o.get().workloadEndedAt();
+            }
+          }
+        }
       }
+      attempts += jobAttempts;
+      mostAttempts = Math.max(mostAttempts, jobAttempts);
       if (r == null || r.state() != JobState.SUCCEEDED) {
         lost++;
         if (lost <= 5) {
-          log.warn("policy {}: job {} did not succeed (still {} at the end of the drain counts as lost): {}", policy.key(), jobs.get(i).id(), h.state(), r == null ? "unfinished" : r.message());
+          log.warn("policy {}: job {} did not succeed (still {} at the end of the drain counts as lost): {}", policy.key(),
+              jobs.get(i).id(), last == null ? "held" : last.state(), r == null ? "unfinished" : r.message());
         }
         continue;
       }
       succeeded++;
-      Instant submitted = t0.plusSeconds(submittedAt[i]);
-      Instant firstRun = null;
-      Instant end = null;
-      for (Attempt a : r.attempts()) {
-        if (a.runningAt() != null && (firstRun == null || a.runningAt().isBefore(firstRun))) {
-          firstRun = a.runningAt();
-        }
-        if (a.outcome() == AttemptOutcome.SUCCEEDED) {
-          end = a.endedAt();
-        }
-      }
       if (firstRun != null) {
         tts.add(Duration.between(submitted, firstRun).toMillis() / 1000.0);
       }
@@ -174,24 +200,32 @@ public final class Replay {
         jct.add(Duration.between(submitted, end).toMillis() / 1000.0);
       }
     }
-    log.info("policy {}: {} attempts for {} jobs, at most {} for one job; outcomes {}", policy.key(), attempts, handles.size(),
+    log.info("policy {}: {} attempts for {} jobs, at most {} for one job; outcomes {}", policy.key(), attempts, jobs.size(),
         mostAttempts, outcomes);
+    if (driver instanceof SkyPilotDriver sky) {
+      log.info("policy {}: {} relaunches after a full failover round", policy.key(), sky.resubmits());
+    }
     double cost = 0;
     long preemptions = 0;
     double lostHours = 0;
     long calls = 0;
+    long failedCreates = 0;
+    double idle = 0;
     for (SimProvider p : clouds.providers) {
       cost += p.costSoFar();
       preemptions += p.preemptions();
       lostHours += p.preemptedDeviceHours();
       calls += p.calls();
+      failedCreates += p.failedCreates();
+      idle += p.idleBilledHours();
       log.info("policy {}: {} calls: {}", policy.key(), p.id(), p.callsByOperation());
       if (p.liveResources() != 0 || p.cloud().liveResources() != 0) {
         log.warn("policy {}: {} resources left at {}", policy.key(), p.cloud().liveResources(), p.id());
       }
     }
     return new PolicyResult(policy, jobs.size(), succeeded, lost, cost, lowerBound,
-        percentiles(tts, 50, 95, 99), percentiles(jct, 50, 95), preemptions, lostHours, calls, wall, events, simulated, samples);
+        percentiles(tts, 50, 95, 99), percentiles(jct, 50, 95), preemptions, lostHours, calls, wall, events, simulated, samples,
+        failedCreates, idle, lastSubmit / 3600.0, driver instanceof SkyPilotDriver sky ? sky.resubmits() : 0);
   }
 
   /** Percentiles by linear interpolation (numpy's default). */

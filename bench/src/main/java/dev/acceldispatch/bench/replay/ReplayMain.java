@@ -13,7 +13,7 @@ import java.util.Locale;
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.acceldispatch.bench.replay.ReplayMain \
  *     --trace philly [--from-days 0] [--days 0 (all)] [--time-scale 1] [--max-jobs N] [--seed 42] \
- *     [--policies abcd] [--capacity-scale X] [--out bench/target/reports]
+ *     [--policies abcdeo] [--capacity-scale X] [--out bench/target/reports]
  * </pre>
  */
 public final class ReplayMain {
@@ -36,7 +36,7 @@ public final class ReplayMain {
     /** The model seed. */
     public long seed = 42;
     /** Which policies, by key. */
-    public String policies = "abcd";
+    public String policies = Policy.ALL;
     /** Capacity multiplier; NaN for the model file's value for the trace. */
     public double capacityScale = Double.NaN;
     /** Output directory. */

@@ -11,6 +11,7 @@ import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Shapes;
+import dev.acceldispatch.spi.TaskScheduler;
 import dev.acceldispatch.testkit.ManualClock;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import java.time.Duration;
@@ -37,27 +38,34 @@ final class SimulatedClouds {
    * @param horizon how far ahead to draw stockout windows
    * @param capacityScale multiplies every capacity
    */
-  static SimulatedClouds build(ModelParameters m, ManualClock clock, long seed, Duration horizon, double capacityScale) {
+  static SimulatedClouds build(ModelParameters m, ManualClock clock, TaskScheduler scheduler, long seed, Duration horizon,
+      double capacityScale) {
     SimulatedClouds c = new SimulatedClouds();
     PriceCatalog prices = PriceCatalog.defaults();
     Random stockoutRandom = new Random(seed * 31 + 7);
     long providerSeed = seed;
     for (String provider : List.of("gcp-tpu", "gcp-gpu", "azure-gpu")) {
       CloudModel cloud = CloudModel.create(clock, ++providerSeed);
-      cloud.setProvisioningTime(Duration.ofSeconds(Math.round(m.number("provisioning." + provider))));
-      cloud.setPreemptionRate(CloudModel.ANY, m.number("preemption." + provider));
+      // Preemptions are drawn by the SimProvider (per zone, readable by the oracle), not the model.
+      SimProvider.Rules rules = new SimProvider.Rules(
+          SimProvider.Refusal.parse(m.string("refusal." + provider)),
+          Duration.ofSeconds(Math.round(m.number("billing.minimumSeconds." + provider))),
+          m.number("preemption." + provider), m.number("errors.provision"), m.number("errors.status"),
+          m.number("errors.release"));
       List<Offer> offers = new ArrayList<>();
       Map<String, String> zones = m.zones(provider);
       for (Map.Entry<String, String> zr : zones.entrySet()) {
         offers.addAll(offersIn(provider, zr.getValue(), zr.getKey(), prices));
       }
+      SimProvider sim = new SimProvider(provider, cloud, scheduler, offers, rules, seed * 1_000 + providerSeed);
+      sim.provisioningTime(Duration.ofSeconds(Math.round(m.number("provisioning." + provider))));
       Instant t0 = clock.instant();
       double meanHours = m.number("stockout.meanHours");
       for (String zone : zones.keySet()) {
         for (Map.Entry<String, Integer> cap : m.capacities(provider).entrySet()) {
           String type = cap.getKey();
           // At least one 8-device machine per zone and type, so that a scaled-down cloud can still run every job.
-          cloud.setCapacity(zone, type, (int) Math.max(8, Math.round(cap.getValue() * capacityScale)));
+          sim.capacity(zone, type, (int) Math.max(8, Math.round(cap.getValue() * capacityScale)));
           double perDay = m.number("stockout.perDay." + type, 0);
           if (perDay <= 0) {
             continue;
@@ -72,15 +80,24 @@ final class SimulatedClouds {
             }
             double hours = -Math.log(1 - stockoutRandom.nextDouble()) * meanHours;
             Instant from = t0.plusMillis(Math.round(t * 86_400_000));
-            cloud.stockoutWindow(zone, type, from, from.plusMillis(Math.round(hours * 3_600_000)));
+            sim.stockout(zone, type, from, from.plusMillis(Math.round(hours * 3_600_000)));
           }
         }
       }
-      c.providers.add(new SimProvider(provider, cloud, offers, m.number("errors.provision"),
-          m.number("errors.status"), m.number("errors.release"), seed * 1_000 + providerSeed));
+      c.providers.add(sim);
       c.offers.addAll(offers);
     }
     return c;
+  }
+
+  /** What the machine {@code resourceName} of {@code provider} did, once it was deleted. */
+  java.util.Optional<SimProvider.Outcome> outcome(String provider, String resourceName) {
+    for (SimProvider p : providers) {
+      if (p.id().equals(provider)) {
+        return p.outcome(resourceName);
+      }
+    }
+    return java.util.Optional.empty();
   }
 
   /** Every machine type the replay wires in one zone, priced from the catalog. */

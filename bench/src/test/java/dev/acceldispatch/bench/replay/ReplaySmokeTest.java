@@ -42,16 +42,20 @@ class ReplaySmokeTest {
 
     assertThat(md).exists();
     String report = Files.readString(md);
-    assertThat(report).contains("(a) single-region", "(b) cheapest-first", "(c) AccelDispatch default", "(d) AccelDispatch BALANCED + hedging");
+    assertThat(report).contains("(a) single-region", "(b) SkyPilot managed jobs", "(c) AccelDispatch default",
+        "(d) AccelDispatch BALANCED + hedging", "(e) cheapest-first failover with a shared blocklist", "(o) clairvoyant reference");
     List<String> csv = Files.readAllLines(out.resolve("replay-trace.csv"));
-    assertThat(csv).hasSize(5);
+    assertThat(csv).hasSize(7);
+    assertThat(csv.get(0)).endsWith(",cost_over_clairvoyant,idle_billed_hours,failed_creates,deadline_misses");
     for (String row : csv.subList(1, csv.size())) {
       String[] f = row.split(",(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)");
       assertThat(Integer.parseInt(f[2])).as("jobs in %s", row).isEqualTo(200);
       assertThat(Integer.parseInt(f[4])).as("jobs lost in %s", row).isZero();
       assertThat(Double.parseDouble(f[7])).as("cost over lower bound in %s", row).isGreaterThanOrEqualTo(1.0);
     }
-    assertThat(Files.readString(out.resolve("replay-trace.svg"))).startsWith("<svg").contains("<polyline");
+    assertThat(Files.readString(out.resolve("replay-trace.svg"))).contains("<svg", "(o) clairvoyant reference");
+    assertThat(Files.readString(out.resolve("replay-trace-summary.svg"))).contains("<svg", "cost / clairvoyant");
+    assertThat(out.resolve("replay-trace.png")).isNotEmptyFile();
   }
 
   @Test
@@ -65,10 +69,13 @@ class ReplaySmokeTest {
   private static List<String> metricsWithoutWallTime(Path out) throws Exception {
     Path trace = syntheticTrace(out.resolve("trace"), 80);
     ReplayMain.run(ReplayMain.parse(new String[] {
-        "--trace", trace.toString(), "--policies", "cd", "--out", out.toString(), "--samples", "20"}));
-    // Columns 17-19 are wall time, engine events and events per second: measured, not simulated.
+        "--trace", trace.toString(), "--policies", "bco", "--out", out.toString(), "--samples", "20"}));
+    // Columns 16-18 are wall time, engine events and events per second: measured, not simulated.
     return Files.readAllLines(out.resolve("replay-trace.csv")).stream()
-        .map(l -> String.join(",", java.util.Arrays.copyOfRange(l.split(","), 0, 16)))
+        .map(l -> {
+          String[] f = l.split(",");
+          return String.join(",", java.util.Arrays.copyOfRange(f, 0, 16)) + "," + String.join(",", java.util.Arrays.copyOfRange(f, 19, f.length));
+        })
         .toList();
   }
 
@@ -80,6 +87,37 @@ class ReplaySmokeTest {
     List<TraceJob> jobs = TraceReader.read(csv, 100, 150, 0.5, 10);
 
     assertThat(jobs).containsExactly(new TraceJob("2", 0, 2, 20));
+  }
+
+  /** A burst of 8-GPU jobs on a cloud cut to one 8-device machine per (zone, type): every location fills. */
+  private static List<TraceJob> burst(int jobs) {
+    List<TraceJob> out = new java.util.ArrayList<>();
+    for (int i = 0; i < jobs; i++) {
+      out.add(new TraceJob("burst-" + i, 60L * (i / 10), 8, 3 * 3600 + 60L * i));
+    }
+    return out;
+  }
+
+  @Test
+  void run_clairvoyantOnAScarceCloud_neverSendsAFailingCreateAndIsNeverPreempted() {
+    Replay replay = new Replay(ModelParameters.defaults(), 42, 0.05, 20);
+
+    PolicyResult o = replay.run(Policy.of("o"), burst(60));
+
+    assertThat(o.lost()).isZero();
+    assertThat(o.failedCreates()).isZero();
+    assertThat(o.preemptions()).isZero();
+  }
+
+  @Test
+  void run_skyPilotOnAScarceCloud_failsOverThenSleepsAndRelaunchesWithNoJobLost() {
+    Replay replay = new Replay(ModelParameters.defaults(), 42, 0.05, 20);
+
+    PolicyResult b = replay.run(Policy.of("b"), burst(60));
+
+    assertThat(b.lost()).isZero();
+    assertThat(b.failedCreates()).isPositive();
+    assertThat(b.relaunches()).as("relaunches after every location failed").isPositive();
   }
 
   @Test
