@@ -473,6 +473,9 @@ public final class AzureGpuProvider implements Provider {
       return new ResourceStatus(ResourceStatus.Phase.FAILED, -1, "ProvisioningState/failed/" + err[0] + ": " + err[1], Map.of());
     }
     String detail = "ProvisioningState/" + ps + ", " + (power == null ? "PowerState/unknown" : power);
+    if (ps.equalsIgnoreCase("Deleting")) {
+      return spot ? ResourceStatus.preempted(detail) : ResourceStatus.gone(detail);
+    }
     if (power != null && (power.endsWith("/stopped") || power.endsWith("/stopping"))) {
       // Eviction never stops a VM (policy Delete deletes it, Deallocate deallocates it): the guest
       // powered itself off, which the startup script does when it could not write the exit code.
@@ -484,9 +487,6 @@ public final class AzureGpuProvider implements Provider {
       return spot
           ? ResourceStatus.preempted(detail + ": Spot VM evicted before reporting an exit code")
           : new ResourceStatus(ResourceStatus.Phase.FAILED, -1, detail + ": deallocated before reporting an exit code", Map.of());
-    }
-    if (ps.equalsIgnoreCase("Deleting")) {
-      return spot ? ResourceStatus.preempted(detail) : ResourceStatus.gone(detail);
     }
     if (ps.equalsIgnoreCase("Succeeded") && "PowerState/running".equalsIgnoreCase(power)) {
       return ResourceStatus.running(detail);
@@ -586,7 +586,9 @@ public final class AzureGpuProvider implements Provider {
       return out;
     }
     for (VirtualMachineInner vm : all) {
-      if (vm.tags() != null && fleet.equals(tagIgnoringCase(vm.tags(), ProvisionRequest.LABEL_FLEET))) {
+      // A VM being deleted has been released already: nothing is left to reconcile.
+      if (vm.tags() != null && fleet.equals(tagIgnoringCase(vm.tags(), ProvisionRequest.LABEL_FLEET))
+          && !"Deleting".equalsIgnoreCase(vm.provisioningState())) {
         out.add(resource(vm.name(), vm.location(), vm.id(), vm.priority() == VirtualMachinePriorityTypes.SPOT,
             sizeName(vm, null), null));
       }

@@ -12,6 +12,7 @@ import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
 import dev.acceldispatch.testkit.Await;
+import dev.acceldispatch.testkit.ManualClock;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.cloud.Fault;
 import dev.acceldispatch.testkit.cloud.ScriptSandbox;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -172,10 +172,10 @@ class AzureGpuProviderTest {
 
   @Test
   void provision_clientBucketEmpty_throttlesWithoutSendingARequest() {
-    AtomicLong now = new AtomicLong();
+    ManualClock clock = new ManualClock();
     AzureGpuProvider p = wiring.providerBuilder()
         .rateLimits(new ArmRateLimits(250, 25, 1, 0.5, 200, 10))
-        .nanoTime(now::get)
+        .clock(clock)
         .build();
     ProvisionRequest first = request(false, Workload.script("exit 0").build());
     created.add(p.provision(first));
@@ -184,7 +184,7 @@ class AzureGpuProviderTest {
     assertThat(e).isInstanceOfSatisfying(ProviderException.Throttled.class,
         t -> assertThat(t.retryAfter()).contains(Duration.ofSeconds(2)));
     assertThat(cloud().calls(AzureEmulator.OP_PUT)).hasSize(puts);
-    now.addAndGet(Duration.ofSeconds(2).toNanos());
+    clock.advance(Duration.ofSeconds(2));
     created.add(p.provision(request(false, Workload.script("exit 0").build())));
     assertThat(cloud().calls(AzureEmulator.OP_PUT)).hasSize(puts + 1);
   }
@@ -229,9 +229,12 @@ class AzureGpuProviderTest {
         .anyMatch(id -> id.contains("/disks/" + r.resourceName()));
     provider.release(res);
     provider.release(res);
+    assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.GONE);
+    // ARM deletes in the background; the NIC and disk go with the VM when its delete ends.
+    Await.until("delete ended", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> wiring.emulator.tags(r.resourceName()).isEmpty() ? true : null);
     assertThat(wiring.emulator.helperResources().keySet()).noneMatch(id -> id.contains(r.resourceName()));
     assertThat(cloud().find(r.resourceName())).isEmpty();
-    assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.GONE);
   }
 
   @Test
@@ -311,7 +314,8 @@ class AzureGpuProviderTest {
     int calls = cloud().calls().size();
     Workload w = Workload.script("exit 0").secretEnv("API_TOKEN", Secret.of("hunter2-value")).build();
     assertThatThrownBy(() -> provider.provision(request(false, w)))
-        .isInstanceOf(ProviderException.InvalidRequest.class)
+        .isInstanceOfSatisfying(ProviderException.InvalidRequest.class,
+            e -> assertThat(e.cloudCode()).isEqualTo(AzureGpuProvider.SECRETS_UNSUPPORTED))
         .hasMessageContaining("API_TOKEN")
         .hasMessageNotContaining("hunter2-value");
     assertThat(cloud().calls()).hasSize(calls);
@@ -355,7 +359,8 @@ class AzureGpuProviderTest {
   @Test
   void provision_withoutSshKey_sendsAThrowawayPasswordThatIsNeverReturned() {
     AzureGpuProvider p = AzureGpuProvider.builder(wiring.compute)
-        .resourceGroup(AzureTestWiring.RESOURCE_GROUP).regions("eastus").subnet(AzureTestWiring.SUBNET).build();
+        .resourceGroup(AzureTestWiring.RESOURCE_GROUP).regions("eastus").subnet(AzureTestWiring.SUBNET)
+        .subnetEgress(SubnetEgress.NAT_GATEWAY).userAssignedIdentity(AzureTestWiring.IDENTITY).build();
     ProvisionRequest r = request(false, Workload.script("exit 0").build());
     created.add(p.provision(r));
     String body = wiring.emulator.createBody(r.resourceName()).orElseThrow().replace(" ", "");
@@ -365,18 +370,21 @@ class AzureGpuProviderTest {
   }
 
   @Test
-  void status_responseSlowerThanRequestTimeout_isTransientTimeout() {
-    AzureGpuProvider p = wiring.providerBuilder().requestTimeout(Duration.ofMillis(300)).build();
-    cloud().injectFault(AzureEmulator.OP_GET, Fault.slow(Duration.ofMillis(1500)), 1);
-    ProviderException e = catchProvider(() -> p.status(ProvisionedResource.of(p.id(), "ad-slow-a1", "eastus")));
-    assertThat(e).isInstanceOf(ProviderException.Transient.class);
-    assertThat(e.cloudCode()).isEqualTo("Timeout");
+  void status_responseSlowerThanCallTimeout_isTransientTimeout() {
+    try (AzureTestWiring bare = AzureTestWiring.start(CloudModel.create(), new com.azure.core.http.policy.RetryPolicy(
+        new com.azure.core.http.policy.FixedDelay(0, Duration.ofMillis(1))))) {
+      AzureGpuProvider p = bare.providerBuilder().callTimeout(Duration.ofMillis(300)).build();
+      bare.emulator.model().injectFault(AzureEmulator.OP_GET, Fault.slow(Duration.ofMillis(1500)), 1);
+      ProviderException e = catchProvider(() -> p.status(ProvisionedResource.of(p.id(), "ad-slow-a1", "eastus")));
+      assertThat(e).isInstanceOf(ProviderException.Transient.class);
+      assertThat(e.cloudCode()).isEqualTo("Timeout");
+    }
   }
 
   @Test
   void limits_areShapedToArmWritesAndCoverThreeRequests() {
     assertThat(provider.limits().callsPerSecond()).isEqualTo(10);
-    AzureGpuProvider slow = wiring.providerBuilder().requestTimeout(Duration.ofMinutes(1)).build();
+    AzureGpuProvider slow = wiring.providerBuilder().callTimeout(Duration.ofMinutes(1)).build();
     assertThat(slow.limits().callTimeout()).isGreaterThanOrEqualTo(Duration.ofMinutes(3));
   }
 

@@ -4,10 +4,7 @@ import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpPipeline;
 import com.azure.core.http.HttpPipelineBuilder;
 import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
-import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.ExponentialBackoffOptions;
 import com.azure.core.http.policy.HttpPipelinePolicy;
-import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
@@ -33,6 +30,9 @@ final class AzureTestWiring implements AutoCloseable {
   static final String RESOURCE_GROUP = "rg-accel";
   static final String SUBNET =
       "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/gpu";
+  static final String IDENTITY =
+      "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/accel-vm";
+  static final String RESOURCE_GROUP_ID = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + RESOURCE_GROUP;
 
   final AzureEmulator emulator;
   final ComputeManager compute;
@@ -44,14 +44,15 @@ final class AzureTestWiring implements AutoCloseable {
     this.loop = loop;
   }
 
-  /** A short, bounded SDK retry policy that still honours Retry-After. */
-  static HttpPipelinePolicy shortRetries() {
-    return new RetryPolicy(new ExponentialBackoff(
-        new ExponentialBackoffOptions().setMaxRetries(2).setBaseDelay(Duration.ofMillis(20)).setMaxDelay(Duration.ofMillis(200))));
-  }
-
+  /**
+   * The wiring every test uses: the pipeline the provider recommends ({@link
+   * AzureGpuProvider#retryPolicy()}), and the VMs' identity granted Tag Contributor on the resource
+   * group, as the README tells the host to do.
+   */
   static AzureTestWiring start(CloudModel model) {
-    return start(model, shortRetries());
+    AzureTestWiring w = start(model, AzureGpuProvider.retryPolicy());
+    w.emulator.grantRole(IDENTITY, AzureEmulator.ROLE_TAG_CONTRIBUTOR, RESOURCE_GROUP_ID);
+    return w;
   }
 
   static AzureTestWiring start(CloudModel model, HttpPipelinePolicy retry) {
@@ -75,8 +76,10 @@ final class AzureTestWiring implements AutoCloseable {
         .resourceGroup(RESOURCE_GROUP)
         .regions("eastus", "westus2")
         .subnet(SUBNET)
+        .subnetEgress(SubnetEgress.NAT_GATEWAY)
+        .userAssignedIdentity(IDENTITY)
         .sshPublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIContractTestKeyOnly test@accel")
-        .requestTimeout(Duration.ofSeconds(15));
+        .callTimeout(Duration.ofSeconds(15));
   }
 
   @Override

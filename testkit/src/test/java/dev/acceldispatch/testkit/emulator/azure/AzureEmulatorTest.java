@@ -103,6 +103,12 @@ class AzureEmulatorTest {
         .block();
   }
 
+  private static String operationStatus(String url) {
+    try (HttpResponse op = pipeline.send(new HttpRequest(HttpMethod.GET, url)).block()) {
+      return op.getBodyAsString().block();
+    }
+  }
+
   private static String power(String name) {
     List<InstanceViewStatus> s = vms.instanceView(RG, name).statuses();
     return s.stream().map(InstanceViewStatus::code).filter(c -> c.startsWith("PowerState/")).findFirst().orElse(null);
@@ -121,9 +127,8 @@ class AzureEmulatorTest {
     assertThat(got.provisioningState()).isEqualTo("Succeeded");
     assertThat(got.osProfile().customData()).isNull();
     assertThat(got.tags()).containsEntry("k", "v");
-    try (HttpResponse op = pipeline.send(new HttpRequest(HttpMethod.GET, async)).block()) {
-      assertThat(op.getBodyAsString().block()).contains("\"status\":\"Succeeded\"");
-    }
+    assertThat(operationStatus(async)).as("first poll").contains("\"status\":\"InProgress\"");
+    assertThat(operationStatus(async)).contains("\"status\":\"Succeeded\"");
   }
 
   @Test
@@ -155,10 +160,9 @@ class AzureEmulatorTest {
     emulator.capacityErrors("ZonalAllocationFailed", AzureEmulator.Delivery.ASYNC);
     Response<?> r = put("vm-d", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*");
     assertThat(r.getStatusCode()).isEqualTo(201);
-    try (HttpResponse op = pipeline.send(new HttpRequest(HttpMethod.GET,
-        r.getHeaders().getValue(HttpHeaderName.fromString("Azure-AsyncOperation")))).block()) {
-      assertThat(op.getBodyAsString().block()).contains("\"status\":\"Failed\"").contains("\"code\":\"ZonalAllocationFailed\"");
-    }
+    String async = r.getHeaders().getValue(HttpHeaderName.fromString("Azure-AsyncOperation"));
+    assertThat(operationStatus(async)).as("first poll").contains("\"status\":\"InProgress\"");
+    assertThat(operationStatus(async)).contains("\"status\":\"Failed\"").contains("\"code\":\"ZonalAllocationFailed\"");
     assertThat(vms.getByResourceGroup(RG, "vm-d").provisioningState()).isEqualTo("Failed");
     assertThat(vms.instanceView(RG, "vm-d").statuses().get(0).code()).isEqualTo("ProvisioningState/failed/ZonalAllocationFailed");
   }
