@@ -489,8 +489,11 @@ public final class AzureEmulator implements AutoCloseable {
   }
 
   private Reply route(HttpExchange ex, String method, String kind) throws IOException {
-    String path = ex.getRequestURI().getPath();
-    Map<String, String> query = query(ex.getRequestURI().getRawQuery());
+    // The Tags client joins "/" and a scope that starts with "/" itself: "//subscriptions/..."
+    // would otherwise parse as a host name.
+    java.net.URI uri = java.net.URI.create("http://emulator" + ex.getRequestURI().toString().replaceFirst("^/+", "/"));
+    String path = uri.getPath();
+    Map<String, String> query = query(uri.getRawQuery());
     String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     Matcher vmPath = VM_PATH.matcher(path);
     Matcher opPath = OP_PATH.matcher(path);

@@ -78,6 +78,7 @@ class AzureEmulatorTest {
   @AfterEach
   void reset() {
     emulator.model().clearFaults().clearQuotas().clearStockouts();
+    emulator.clearRoles();
     emulator.capacityErrors("AllocationFailed", AzureEmulator.Delivery.ASYNC);
     for (VirtualMachineInner vm : vms.listByResourceGroup(RG)) {
       vms.deleteWithResponseAsync(RG, vm.name(), null).block();
@@ -211,5 +212,152 @@ class AzureEmulatorTest {
     VirtualMachineInner done = vms.createOrUpdate(RG, "vm-g", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"));
     assertThat(done.provisioningState()).isEqualTo("Succeeded");
     assertThat(emulator.model().calls(AzureEmulator.OP_OPERATIONS)).isNotEmpty();
+  }
+
+  // ---- strict rules (testkit/README.md, "Azure rules") -------------------------------------------
+
+  private static final String SCOPE = "/subscriptions/sub/resourceGroups/" + RG;
+  private static final String IDENTITY = "/subscriptions/sub/resourceGroups/ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/vm-id";
+
+  private static Map<String, String> tags(int n) {
+    Map<String, String> t = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      t.put("t" + i, "v");
+    }
+    return t;
+  }
+
+  /** The Tags API through the real resources SDK client, as {@code token}'s identity (null: the host). */
+  private static com.azure.resourcemanager.resources.fluent.TagOperationsClient tagsAs(String token) {
+    HttpPipelineBuilder b = new HttpPipelineBuilder()
+        .httpClient(new NettyAsyncHttpClientBuilder().eventLoopGroup(loop).connectionProvider(ConnectionProvider.newConnection()).build());
+    if (token != null) {
+      b.policies(new com.azure.core.http.policy.AddHeadersPolicy(
+          new com.azure.core.http.HttpHeaders().set(HttpHeaderName.AUTHORIZATION, "Bearer " + token)));
+    }
+    Map<String, String> ep = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
+    ep.put("resourceManagerEndpointUrl", emulator.endpoint());
+    return com.azure.resourcemanager.resources.ResourceManager.authenticate(b.build(), new AzureProfile("t", "sub", new AzureEnvironment(ep)))
+        .withSubscription("sub").serviceClient().getTagOperations();
+  }
+
+  private static com.azure.resourcemanager.resources.models.TagsPatchResource merge(Map<String, String> t) {
+    return new com.azure.resourcemanager.resources.models.TagsPatchResource()
+        .withOperation(com.azure.resourcemanager.resources.models.TagsPatchOperation.MERGE)
+        .withProperties(new com.azure.resourcemanager.resources.models.Tags().withTags(t));
+  }
+
+  @Test
+  void put_fiftyOneTags_is400InvalidTagCount() {
+    VirtualMachineInner vm = vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n").withTags(tags(51));
+    assertThatThrownBy(() -> put("vm-tags51", vm, "*"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(400);
+          assertThat(e.getValue().getCode()).isEqualTo("InvalidTagCount");
+        });
+    assertThat(emulator.model().find("vm-tags51")).isEmpty();
+  }
+
+  @Test
+  void patchTags_mergeMakingA51stTag_is400AndNothingChanges() {
+    put("vm-tags50", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n").withTags(tags(50)), "*");
+    String scope = SCOPE + "/providers/Microsoft.Compute/virtualMachines/vm-tags50";
+    assertThatThrownBy(() -> tagsAs(null).updateAtScope(scope, merge(Map.of("one-more", "x"))))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(400);
+          assertThat(e.getValue().getCode()).isEqualTo("InvalidTagCount");
+        });
+    assertThat(emulator.tags("vm-tags50").orElseThrow()).hasSize(50).doesNotContainKey("one-more");
+    // replacing an existing tag keeps 50: allowed
+    assertThat(tagsAs(null).updateAtScope(scope, merge(Map.of("t0", "w"))).properties().tags()).hasSize(50).containsEntry("t0", "w");
+  }
+
+  @Test
+  void patchTags_identityWithoutARole_is403AuthorizationFailed_withTagContributorSucceeds() {
+    put("vm-rbac", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*");
+    String scope = SCOPE + "/providers/Microsoft.Compute/virtualMachines/vm-rbac";
+    String token = emulator.accessToken(IDENTITY);
+    assertThatThrownBy(() -> tagsAs(token).updateAtScope(scope, merge(Map.of("exit", "0"))))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(403);
+          assertThat(e.getValue().getCode()).isEqualTo("AuthorizationFailed");
+          assertThat(e.getValue().getMessage()).contains("Microsoft.Resources/tags/write").contains(scope);
+        });
+    // a role on another resource group does not reach this VM
+    emulator.grantRole(IDENTITY, AzureEmulator.ROLE_TAG_CONTRIBUTOR, "/subscriptions/sub/resourceGroups/rg-other");
+    assertThatThrownBy(() -> tagsAs(token).updateAtScope(scope, merge(Map.of("exit", "0")))).isInstanceOf(ManagementException.class);
+    emulator.grantRole(IDENTITY, AzureEmulator.ROLE_TAG_CONTRIBUTOR, SCOPE);
+    assertThat(tagsAs(token).updateAtScope(scope, merge(Map.of("exit", "0"))).properties().tags()).containsEntry("exit", "0");
+  }
+
+  @Test
+  void workload_systemAssignedIdentityWithoutRole_tagWriteRefused_andTheGuestPowerOffShowsStopped() {
+    String script = "#!/bin/sh\n"
+        + "t=$(curl -sf -H Metadata:true 'http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x'"
+        + " | sed -n 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/p')\n"
+        + "id=$(curl -sf -H Metadata:true 'http://169.254.169.254/metadata/instance/compute/resourceId?format=text')\n"
+        + "curl -sf -X PATCH -H \"Authorization: Bearer $t\" --data '{\"operation\":\"Merge\",\"properties\":{\"tags\":{\"rc\":\"0\"}}}'"
+        + " \"https://management.azure.com${id}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01\" || shutdown -h now\n";
+    VirtualMachineInner vm = vm("Standard_NC4as_T4_v3", false, script)
+        .withIdentity(new com.azure.resourcemanager.compute.models.VirtualMachineIdentity()
+            .withType(com.azure.resourcemanager.compute.models.ResourceIdentityType.SYSTEM_ASSIGNED));
+    emulator.model().planWorkload("vm-off", Duration.ofMillis(100), 0);
+    put("vm-off", vm, "*");
+    Await.until("workload ran", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> emulator.observedWorkload("vm-off").isPresent() || power("vm-off").equals("PowerState/stopped") ? true : null);
+    assertThat(power("vm-off")).isEqualTo("PowerState/stopped");
+    assertThat(emulator.tags("vm-off").orElseThrow()).doesNotContainKey("rc");
+    assertThat(emulator.observedWorkload("vm-off").orElseThrow().file("tags-refused.json")).contains("AuthorizationFailed");
+  }
+
+  @Test
+  void put_spotBeyondLowPriorityQuota_is409LowPriorityCores_whileRegularStillFits() {
+    emulator.model().setQuota("eastus", AzureEmulator.QUOTA_LOW_PRIORITY_CORES, 0);
+    assertThatThrownBy(() -> put("vm-spotq", vm("Standard_NC4as_T4_v3", true, "#!/bin/sh\n"), "*"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> {
+          assertThat(e.getResponse().getStatusCode()).isEqualTo(409);
+          assertThat(e.getValue().getCode()).isEqualTo("OperationNotAllowed");
+          assertThat(e.getValue().getMessage()).contains("LowPriorityCores quota");
+        });
+    assertThat(put("vm-regq", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*").getStatusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void put_familyQuotaExhausted_regularRefusedButSpotStillFits() {
+    emulator.model().setQuota("eastus", "standardNCASv3_T4Family", 0);
+    assertThatThrownBy(() -> put("vm-famq", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), "*"))
+        .isInstanceOfSatisfying(ManagementException.class, e -> assertThat(e.getValue().getMessage()).contains("Standard NCASv3_T4 Family Cores quota"));
+    assertThat(put("vm-famq-spot", vm("Standard_NC4as_T4_v3", true, "#!/bin/sh\n"), "*").getStatusCode()).isEqualTo(201);
+  }
+
+  @Test
+  void delete_takesModelTime_vmReadsDeletingThen404_andItsOperationIsNotDoneOnFirstPoll() {
+    dev.acceldispatch.testkit.ManualClock clock = new dev.acceldispatch.testkit.ManualClock();
+    try (AzureEmulator manual = AzureEmulator.create(CloudModel.create(clock, 1)).armThrottling(false)
+        .deleteTime(Duration.ofSeconds(30)).start()) {
+      Map<String, String> ep = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
+      ep.put("resourceManagerEndpointUrl", manual.endpoint());
+      VirtualMachinesClient c = ComputeManager.authenticate(pipeline, new AzureProfile("t", "sub", new AzureEnvironment(ep)))
+          .serviceClient().getVirtualMachines();
+      c.createOrUpdateWithResponseAsync(RG, "vm-del", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), null, "*")
+          .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r)).block();
+      assertThat(c.getByResourceGroup(RG, "vm-del").provisioningState()).as("model time has not moved").isEqualTo("Creating");
+      clock.advance(Duration.ofSeconds(1));
+      Response<?> del = c.deleteWithResponseAsync(RG, "vm-del", null)
+          .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r)).block();
+      assertThat(del.getStatusCode()).isEqualTo(202);
+      String async = del.getHeaders().getValue(HttpHeaderName.fromString("Azure-AsyncOperation"));
+      assertThat(c.getByResourceGroup(RG, "vm-del").provisioningState()).isEqualTo("Deleting");
+      assertThat(operationStatus(async)).contains("InProgress");
+      assertThat(operationStatus(async)).as("still deleting").contains("InProgress");
+      assertThat(manual.model().find("vm-del")).as("capacity held while deleting").isPresent();
+      clock.advance(Duration.ofSeconds(30));
+      assertThat(operationStatus(async)).contains("Succeeded");
+      assertThatThrownBy(() -> c.getByResourceGroup(RG, "vm-del"))
+          .isInstanceOfSatisfying(ManagementException.class, e -> assertThat(e.getResponse().getStatusCode()).isEqualTo(404));
+      assertThat(manual.model().find("vm-del")).isEmpty();
+      assertThat(manual.helperResources()).as("an OS disk without deleteOption Delete is left behind, as ARM does")
+          .hasSize(1).containsValue("disk");
+    }
   }
 }
