@@ -227,4 +227,23 @@ class AzureDispatcherIntegrationTest {
     assertThat(r.cost().amount()).isPositive();
     assertNothingLeftInTheCloud();
   }
+
+  @Test
+  void submit_vmIdentityWithoutTagRole_vmPowersOffAndTheEngineReleasesItInsteadOfBillingUntilTheTimeout() {
+    wiring.emulator.clearRoles();
+    JobHandle job = dispatcher.submit(job("unreported").timeout(Duration.ofHours(6)).build());
+
+    JobResult r = awaitResult(job);
+
+    assertThat(r.state()).isEqualTo(JobState.FAILED);
+    assertThat(r.attempts()).singleElement().satisfies(a -> {
+      assertThat(a.outcome()).isEqualTo(AttemptOutcome.FAILED);
+      assertThat(a.detail()).contains("powered itself off");
+    });
+    String vm = r.attempts().get(0).resourceName();
+    assertThat(wiring.emulator.observedWorkload(vm).orElseThrow().file("tags-refused.json")).contains("AuthorizationFailed");
+    assertThat(events.events(DispatchEvent.ResourceReleased.class)).singleElement()
+        .satisfies(e -> assertThat(e.resourceName()).isEqualTo(vm));
+    assertNothingLeftInTheCloud();
+  }
 }
