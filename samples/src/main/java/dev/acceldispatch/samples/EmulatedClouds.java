@@ -4,9 +4,6 @@ import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpPipeline;
 import com.azure.core.http.HttpPipelineBuilder;
 import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
-import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.ExponentialBackoffOptions;
-import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
@@ -18,6 +15,7 @@ import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import dev.acceldispatch.spi.Provider;
@@ -164,22 +162,25 @@ public final class EmulatedClouds implements AutoCloseable {
     closers.push(() -> loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
     HttpClient http = new NettyAsyncHttpClientBuilder().eventLoopGroup(loop)
         .connectionProvider(ConnectionProvider.newConnection()).responseTimeout(Duration.ofSeconds(20)).build();
-    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(http)
-        .policies(new RetryPolicy(new ExponentialBackoff(new ExponentialBackoffOptions()
-            .setMaxRetries(2).setBaseDelay(Duration.ofMillis(20)).setMaxDelay(Duration.ofMillis(200)))))
-        .build();
+    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(http).policies(AzureGpuProvider.retryPolicy()).build();
     Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
     endpoints.put("resourceManagerEndpointUrl", emulator.endpoint());
     AzureProfile profile = new AzureProfile("demo-tenant", SUBSCRIPTION, new AzureEnvironment(endpoints));
     ComputeManager compute = ComputeManager.authenticate(pipeline, profile);
     String subnet = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-net/providers/Microsoft.Network"
         + "/virtualNetworks/vnet/subnets/gpu";
+    // The VMs' identity holds Tag Contributor on the resource group, as the provider's README asks.
+    String identity = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity"
+        + "/userAssignedIdentities/demo-vm";
+    emulator.grantRole(identity, AzureEmulator.ROLE_TAG_CONTRIBUTOR, "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + RESOURCE_GROUP);
     register(model, AzureGpuProvider.builder(compute)
         .resourceGroup(RESOURCE_GROUP)
         .regions(AZURE_REGIONS.toArray(String[]::new))
         .subnet(subnet)
+        .subnetEgress(SubnetEgress.NAT_GATEWAY)
+        .userAssignedIdentity(identity)
         .sshPublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOnlyForTheEmulator demo@accel")
-        .requestTimeout(Duration.ofSeconds(15))
+        .callTimeout(Duration.ofSeconds(15))
         .build());
   }
 

@@ -6,9 +6,6 @@ import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpPipeline;
 import com.azure.core.http.HttpPipelineBuilder;
 import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
-import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.ExponentialBackoffOptions;
-import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
@@ -32,6 +29,7 @@ import dev.acceldispatch.Plan;
 import dev.acceldispatch.PlannedOffer;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.event.DispatchEvent;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
@@ -113,15 +111,14 @@ class CrossCloudDispatchTest {
         .responseTimeout(Duration.ofSeconds(20))
         .build();
     // A plain-HTTP pipeline without an auth policy (token credentials demand https).
-    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(http)
-        .policies(new RetryPolicy(new ExponentialBackoff(new ExponentialBackoffOptions()
-            .setMaxRetries(2).setBaseDelay(Duration.ofMillis(20)).setMaxDelay(Duration.ofMillis(200)))))
-        .build();
+    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(http).policies(AzureGpuProvider.retryPolicy()).build();
     Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
     endpoints.put("resourceManagerEndpointUrl", azureEmulator.endpoint());
     String subscription = "00000000-0000-0000-0000-00000000cc01";
     ComputeManager azure = ComputeManager.authenticate(pipeline,
         new AzureProfile("tenant", subscription, new AzureEnvironment(endpoints)));
+    String identity = "/subscriptions/" + subscription + "/resourceGroups/id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/vm";
+    azureEmulator.grantRole(identity, AzureEmulator.ROLE_TAG_CONTRIBUTOR, "/subscriptions/" + subscription + "/resourceGroups/ml");
 
     dispatcher = Dispatcher.builder()
         .provider(tpuProvider)
@@ -130,8 +127,10 @@ class CrossCloudDispatchTest {
         .provider(AzureGpuProvider.builder(azure)
             .resourceGroup("ml").regions("eastus")
             .subnet("/subscriptions/" + subscription + "/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/gpu")
+            .subnetEgress(SubnetEgress.NAT_GATEWAY)
+            .userAssignedIdentity(identity)
             .sshPublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICrossCloudTestKeyOnly test@accel")
-            .requestTimeout(Duration.ofSeconds(15))
+            .callTimeout(Duration.ofSeconds(15))
             .build())
         .listener(events)
         .pollInterval(Duration.ofMillis(200), Duration.ofSeconds(1))

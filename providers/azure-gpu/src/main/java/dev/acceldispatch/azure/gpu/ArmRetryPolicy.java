@@ -1,18 +1,12 @@
 package dev.acceldispatch.azure.gpu;
 
-import com.azure.core.http.HttpPipelineCallContext;
-import com.azure.core.http.HttpPipelineNextPolicy;
-import com.azure.core.http.HttpPipelineNextSyncPolicy;
-import com.azure.core.http.HttpPipelinePosition;
 import com.azure.core.http.HttpResponse;
 import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.HttpPipelinePolicy;
 import com.azure.core.http.policy.RequestRetryCondition;
 import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.http.policy.RetryStrategy;
 import java.time.Clock;
 import java.time.Duration;
-import reactor.core.publisher.Mono;
 
 /**
  * The SDK retry policy {@link AzureGpuProvider#retryPolicy()} hands out: azure-core's own {@link
@@ -24,7 +18,7 @@ import reactor.core.publisher.Mono;
  * not retried: it reaches the provider, which throws {@code Throttled} with that retry-after, and
  * the engine waits (without holding a thread).
  */
-final class ArmRetryPolicy implements HttpPipelinePolicy {
+final class ArmRetryPolicy extends RetryPolicy {
   /** Tries after the first. */
   static final int MAX_RETRIES = 2;
   /** azure-core's default first backoff. */
@@ -37,25 +31,8 @@ final class ArmRetryPolicy implements HttpPipelinePolicy {
   static final Duration WORST_CASE_WAIT =
       (MAX_DELAY.compareTo(MAX_HONOURED_RETRY_AFTER) > 0 ? MAX_DELAY : MAX_HONOURED_RETRY_AFTER).multipliedBy(MAX_RETRIES);
 
-  private final RetryPolicy delegate;
-
   ArmRetryPolicy(Clock clock) {
-    this.delegate = new RetryPolicy(new Strategy(clock));
-  }
-
-  @Override
-  public Mono<HttpResponse> process(HttpPipelineCallContext context, HttpPipelineNextPolicy next) {
-    return delegate.process(context, next);
-  }
-
-  @Override
-  public HttpResponse processSync(HttpPipelineCallContext context, HttpPipelineNextSyncPolicy next) {
-    return delegate.processSync(context, next);
-  }
-
-  @Override
-  public HttpPipelinePosition getPipelinePosition() {
-    return delegate.getPipelinePosition();
+    super(new Strategy(clock));
   }
 
   private static final class Strategy implements RetryStrategy {

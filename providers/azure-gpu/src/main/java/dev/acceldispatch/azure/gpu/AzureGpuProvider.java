@@ -210,7 +210,9 @@ public final class AzureGpuProvider implements Provider {
   }
 
   /**
-   * The SDK retry policy to build the {@link ComputeManager}'s pipeline with: azure-core's {@code
+   * The SDK retry policy to build the {@link ComputeManager}'s pipeline with (for example {@code
+   * ComputeManager.configure().withRetryPolicy(AzureGpuProvider.retryPolicy()).authenticate(credential,
+   * profile)}): azure-core's {@code
    * RetryPolicy} (exponential backoff from 0.8 s, at most 2 retries, honouring {@code
    * Retry-After}), except that a response asking to wait longer than 4 s is not retried by the
    * SDK but handed to the provider, which throws {@code Throttled} carrying that retry-after for
@@ -219,7 +221,7 @@ public final class AzureGpuProvider implements Provider {
    * out any {@code Retry-After} (ARM asks for tens of seconds) and outlasts the call timeout: the
    * throttling then surfaces as a transient timeout with its retry-after lost.
    */
-  public static HttpPipelinePolicy retryPolicy() {
+  public static RetryPolicy retryPolicy() {
     return new ArmRetryPolicy(Clock.systemUTC());
   }
 
@@ -925,7 +927,7 @@ public final class AzureGpuProvider implements Provider {
           throw new IllegalArgumentException("callTimeout " + callTimeout + " must exceed "
               + ArmRetryPolicy.WORST_CASE_WAIT + ", the longest the pipeline's AzureGpuProvider.retryPolicy() waits between tries");
         }
-        if (p instanceof RetryPolicy) {
+        if (p instanceof RetryPolicy && !(p instanceof ArmRetryPolicy)) {
           log.warn("the ComputeManager's pipeline has an azure-core RetryPolicy, which waits out any Retry-After"
               + " (ARM asks for tens of seconds): a wait longer than callTimeout {} becomes a transient timeout and the"
               + " retry-after is lost; build the pipeline with AzureGpuProvider.retryPolicy()", callTimeout);
