@@ -1,29 +1,16 @@
 package dev.acceldispatch.azure.gpu;
 
-import com.azure.core.http.HttpClient;
-import com.azure.core.http.HttpPipeline;
-import com.azure.core.http.HttpPipelineBuilder;
-import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
 import com.azure.core.http.policy.HttpPipelinePolicy;
-import com.azure.core.management.AzureEnvironment;
-import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
 import dev.acceldispatch.testkit.Await;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.emulator.azure.AzureEmulator;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import reactor.core.scheduler.Schedulers;
-import reactor.netty.resources.ConnectionProvider;
 
 /**
- * An {@link AzureEmulator} and a real {@link ComputeManager} pointed at it over plain HTTP (a
- * pipeline without an auth policy: token credentials demand https), on an event loop this class
- * owns and shuts down.
+ * An {@link AzureEmulator} and a real {@link ComputeManager} on the emulator's ready client wiring
+ * (plain HTTP, no auth policy, an event loop the emulator shuts down).
  */
 final class AzureTestWiring implements AutoCloseable {
   static final String SUBSCRIPTION = "00000000-1111-2222-3333-444444444444";
@@ -36,12 +23,10 @@ final class AzureTestWiring implements AutoCloseable {
 
   final AzureEmulator emulator;
   final ComputeManager compute;
-  private final NioEventLoopGroup loop;
 
-  private AzureTestWiring(AzureEmulator emulator, ComputeManager compute, NioEventLoopGroup loop) {
+  private AzureTestWiring(AzureEmulator emulator, ComputeManager compute) {
     this.emulator = emulator;
     this.compute = compute;
-    this.loop = loop;
   }
 
   /**
@@ -57,17 +42,7 @@ final class AzureTestWiring implements AutoCloseable {
 
   static AzureTestWiring start(CloudModel model, HttpPipelinePolicy retry) {
     AzureEmulator emulator = AzureEmulator.create(model).start();
-    NioEventLoopGroup loop = new NioEventLoopGroup(2, new DefaultThreadFactory("azure-test-netty", true));
-    HttpClient client = new NettyAsyncHttpClientBuilder()
-        .eventLoopGroup(loop)
-        .connectionProvider(ConnectionProvider.newConnection())
-        .responseTimeout(Duration.ofSeconds(20))
-        .build();
-    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(client).policies(retry).build();
-    Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-    endpoints.put("resourceManagerEndpointUrl", emulator.endpoint());
-    AzureProfile profile = new AzureProfile("tenant", SUBSCRIPTION, new AzureEnvironment(endpoints));
-    return new AzureTestWiring(emulator, ComputeManager.authenticate(pipeline, profile), loop);
+    return new AzureTestWiring(emulator, emulator.computeManager(SUBSCRIPTION, retry));
   }
 
   /** A builder with everything required set, for regions eastus and westus2. */
@@ -85,7 +60,6 @@ final class AzureTestWiring implements AutoCloseable {
   @Override
   public void close() {
     emulator.close();
-    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   /**
@@ -98,7 +72,7 @@ final class AzureTestWiring implements AutoCloseable {
     Await.until("no emulator or client thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
         () -> Thread.getAllStackTraces().keySet().stream()
                 .map(Thread::getName)
-                .noneMatch(n -> n.startsWith("azure-emulator-") || n.startsWith("azure-test-netty")
+                .noneMatch(n -> n.startsWith("azure-emulator-")
                     || n.startsWith("parallel-") || n.startsWith("boundedElastic-"))
             ? true : null);
   }

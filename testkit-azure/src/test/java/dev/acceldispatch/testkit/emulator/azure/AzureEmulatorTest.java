@@ -3,18 +3,13 @@ package dev.acceldispatch.testkit.emulator.azure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpHeaderName;
 import com.azure.core.http.HttpMethod;
 import com.azure.core.http.HttpPipeline;
-import com.azure.core.http.HttpPipelineBuilder;
 import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
-import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
 import com.azure.core.http.rest.Response;
-import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.exception.ManagementException;
-import com.azure.core.management.profile.AzureProfile;
 import com.azure.core.util.FluxUtil;
 import com.azure.resourcemanager.compute.ComputeManager;
 import com.azure.resourcemanager.compute.fluent.VirtualMachinesClient;
@@ -30,26 +25,20 @@ import com.azure.resourcemanager.resources.fluentcore.utils.ResourceManagerUtils
 import dev.acceldispatch.testkit.Await;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.cloud.Fault;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import reactor.netty.resources.ConnectionProvider;
 
 /** The emulator against the real SDK client, with no retry policy so every answer is seen as sent. */
 class AzureEmulatorTest {
   private static final String RG = "rg";
   private static AzureEmulator emulator;
-  private static NioEventLoopGroup loop;
   private static ComputeManager compute;
   private static VirtualMachinesClient vms;
   private static HttpPipeline pipeline;
@@ -57,19 +46,14 @@ class AzureEmulatorTest {
   @BeforeAll
   static void start() {
     emulator = AzureEmulator.create(CloudModel.create()).start();
-    loop = new NioEventLoopGroup(1, new DefaultThreadFactory("emu-test-netty", true));
-    HttpClient client = new NettyAsyncHttpClientBuilder().eventLoopGroup(loop).connectionProvider(ConnectionProvider.newConnection()).build();
-    pipeline = new HttpPipelineBuilder().httpClient(client).build();
-    Map<String, String> ep = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-    ep.put("resourceManagerEndpointUrl", emulator.endpoint());
-    compute = ComputeManager.authenticate(pipeline, new AzureProfile("t", "sub", new AzureEnvironment(ep)));
+    pipeline = emulator.pipeline();
+    compute = ComputeManager.authenticate(pipeline, emulator.profile("sub"));
     vms = compute.serviceClient().getVirtualMachines();
   }
 
   @AfterAll
   static void stop() {
     emulator.close();
-    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     reactor.core.scheduler.Schedulers.shutdownNow();
     Await.until("no emulator thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
         () -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("azure-emulator-")) ? true : null);
@@ -229,15 +213,11 @@ class AzureEmulatorTest {
 
   /** The Tags API through the real resources SDK client, as {@code token}'s identity (null: the host). */
   private static com.azure.resourcemanager.resources.fluent.TagOperationsClient tagsAs(String token) {
-    HttpPipelineBuilder b = new HttpPipelineBuilder()
-        .httpClient(new NettyAsyncHttpClientBuilder().eventLoopGroup(loop).connectionProvider(ConnectionProvider.newConnection()).build());
-    if (token != null) {
-      b.policies(new com.azure.core.http.policy.AddHeadersPolicy(
-          new com.azure.core.http.HttpHeaders().set(HttpHeaderName.AUTHORIZATION, "Bearer " + token)));
-    }
-    Map<String, String> ep = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-    ep.put("resourceManagerEndpointUrl", emulator.endpoint());
-    return com.azure.resourcemanager.resources.ResourceManager.authenticate(b.build(), new AzureProfile("t", "sub", new AzureEnvironment(ep)))
+    HttpPipeline p = token == null
+        ? emulator.pipeline()
+        : emulator.pipeline(new com.azure.core.http.policy.AddHeadersPolicy(
+            new com.azure.core.http.HttpHeaders().set(HttpHeaderName.AUTHORIZATION, "Bearer " + token)));
+    return com.azure.resourcemanager.resources.ResourceManager.authenticate(p, emulator.profile("sub"))
         .withSubscription("sub").serviceClient().getTagOperations();
   }
 
@@ -335,10 +315,7 @@ class AzureEmulatorTest {
     dev.acceldispatch.testkit.ManualClock clock = new dev.acceldispatch.testkit.ManualClock();
     try (AzureEmulator manual = AzureEmulator.create(CloudModel.create(clock, 1)).armThrottling(false)
         .deleteTime(Duration.ofSeconds(30)).start()) {
-      Map<String, String> ep = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-      ep.put("resourceManagerEndpointUrl", manual.endpoint());
-      VirtualMachinesClient c = ComputeManager.authenticate(pipeline, new AzureProfile("t", "sub", new AzureEnvironment(ep)))
-          .serviceClient().getVirtualMachines();
+      VirtualMachinesClient c = manual.computeManager("sub").serviceClient().getVirtualMachines();
       c.createOrUpdateWithResponseAsync(RG, "vm-del", vm("Standard_NC4as_T4_v3", false, "#!/bin/sh\n"), null, "*")
           .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r)).block();
       assertThat(c.getByResourceGroup(RG, "vm-del").provisioningState()).as("model time has not moved").isEqualTo("Creating");

@@ -1,8 +1,16 @@
 package dev.acceldispatch.testkit.emulator.azure;
 
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpPipeline;
+import com.azure.core.http.HttpPipelineBuilder;
+import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
+import com.azure.core.http.policy.HttpPipelinePolicy;
+import com.azure.core.management.AzureEnvironment;
+import com.azure.core.management.profile.AzureProfile;
 import com.azure.json.JsonProviders;
 import com.azure.json.JsonReader;
 import com.azure.json.JsonWriter;
+import com.azure.resourcemanager.compute.ComputeManager;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.acceldispatch.testkit.cloud.AllocationDenied;
@@ -11,6 +19,8 @@ import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.cloud.Fault;
 import dev.acceldispatch.testkit.cloud.ScriptSandbox;
 import dev.acceldispatch.testkit.cloud.SimulatedResource;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -25,6 +35,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * A local HTTP emulator of the Azure Resource Manager virtual-machine API (api-version
@@ -159,6 +171,7 @@ public final class AzureEmulator implements AutoCloseable {
   private final Map<String, String> tokens = new ConcurrentHashMap<>();
   private HttpServer server;
   private ExecutorService executor;
+  private NioEventLoopGroup clientLoop;
 
   private AzureEmulator(CloudModel model) {
     this.model = Objects.requireNonNull(model, "model");
@@ -269,9 +282,16 @@ public final class AzureEmulator implements AutoCloseable {
     return this;
   }
 
-  /** Stops the server and its threads, and deletes the sandbox directories of the workloads run. */
+  /**
+   * Stops the server and its threads, the event loop of the clients it handed out, and deletes the
+   * sandbox directories of the workloads run.
+   */
   @Override
   public synchronized void close() {
+    if (clientLoop != null) {
+      clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      clientLoop = null;
+    }
     if (server != null) {
       server.stop(0);
       executor.shutdownNow();
@@ -307,6 +327,39 @@ public final class AzureEmulator implements AutoCloseable {
   /** The ARM endpoint to give the SDK's {@code AzureEnvironment} ({@code resourceManagerEndpointUrl}). */
   public String endpoint() {
     return "http://127.0.0.1:" + port() + "/";
+  }
+
+  // ---- ready client wiring ------------------------------------------------------------------------
+
+  /** The profile the SDK's managers take: {@code subscriptionId} at this emulator's ARM endpoint. */
+  public AzureProfile profile(String subscriptionId) {
+    Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
+    endpoints.put("resourceManagerEndpointUrl", endpoint());
+    return new AzureProfile("emulator-tenant", Objects.requireNonNull(subscriptionId, "subscriptionId"), new AzureEnvironment(endpoints));
+  }
+
+  /**
+   * An HTTP pipeline to this emulator: the SDK's Netty client on an event loop this emulator owns
+   * ({@link #close()} shuts it down, so a test leaves no client thread), then {@code policies} (for
+   * example the provider's retry policy). It has no authentication policy: token credentials demand
+   * https and the emulator is plain http; a request without {@code Authorization} acts as the host's
+   * own identity (subscription owner).
+   */
+  public synchronized HttpPipeline pipeline(HttpPipelinePolicy... policies) {
+    if (clientLoop == null) {
+      clientLoop = new NioEventLoopGroup(2, new DefaultThreadFactory("azure-emulator-client", true));
+    }
+    HttpClient client = new NettyAsyncHttpClientBuilder()
+        .eventLoopGroup(clientLoop)
+        .connectionProvider(ConnectionProvider.newConnection())
+        .responseTimeout(Duration.ofSeconds(20))
+        .build();
+    return new HttpPipelineBuilder().httpClient(client).policies(policies).build();
+  }
+
+  /** A real {@link ComputeManager} for {@code subscriptionId} on {@link #pipeline(HttpPipelinePolicy...)}. */
+  public ComputeManager computeManager(String subscriptionId, HttpPipelinePolicy... policies) {
+    return ComputeManager.authenticate(pipeline(policies), profile(subscriptionId));
   }
 
   /** The model behind the emulator. */
