@@ -63,7 +63,7 @@ import reactor.netty.resources.ConnectionProvider;
  * <ul>
  *   <li>{@code PUT …/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}} (operation
  *       {@value #OP_PUT}): allocates in the model (pool = the size's GPU type, units = GPUs, quota
- *       name = the size's quota family) and answers 201 with {@code provisioningState: Creating}
+ *       names as below) and answers 201 with {@code provisioningState: Creating}
  *       and an {@code Azure-AsyncOperation} header; {@code If-None-Match: *} on an existing VM
  *       answers 412 {@code PreconditionFailed}; a PUT on an existing VM without it updates its
  *       tags (200). A quota refusal is a synchronous 409 {@code OperationNotAllowed} with Azure's
@@ -79,6 +79,16 @@ import reactor.netty.resources.ConnectionProvider;
  *       {loc}/operations/{id}} ({@value #OP_OPERATIONS}).
  * </ul>
  *
+ * <p>Strict where ARM is (each rule, its source and its test are listed in the testkit README,
+ * "Azure rules"): at most {@value #MAX_TAGS} tags on a VM, at its PUT and "at the end of" a {@code
+ * PATCH {vm id}/providers/Microsoft.Resources/tags/default} ({@value #OP_TAGS}, Merge, Replace or
+ * Delete; 400 {@code InvalidTagCount}); a tag write only by a principal holding Tag Contributor,
+ * Contributor or Owner over the VM ({@link #grantRole}; 403 {@code AuthorizationFailed}); Spot VMs
+ * count against {@value #QUOTA_LOW_PRIORITY_CORES} only, regular ones against their family quota
+ * and {@value #QUOTA_REGIONAL_CORES}; an async operation is {@code InProgress} on its first poll;
+ * a DELETE leaves the VM {@code provisioningState: Deleting} for {@link #deleteTime} of model time.
+ * All time comes from the model's clock.
+ *
  * <p>Errors are ARM's {@code {"error":{"code","message"}}} bodies. Every response carries {@code
  * x-ms-request-id} and the {@code x-ms-ratelimit-remaining-subscription-reads|writes|deletes}
  * header of its ARM token bucket (250 reads refilled at 25/s, 200 writes and 200 deletes at 10/s);
@@ -93,11 +103,16 @@ import reactor.netty.resources.ConnectionProvider;
  *
  * <p>Workloads: when the model says a VM's workload ended, the next read runs the VM's decoded
  * {@code osProfile.customData} once in a {@link ScriptSandbox} with a fake {@code curl} that
- * serves IMDS (a managed-identity token and {@code compute/resourceId}) and records an ARM {@code
- * PATCH {vm id}/providers/Microsoft.Resources/tags/default} (operation Merge, Replace or Delete);
- * the patched tags are applied to the VM, which is how the exit code the script reported reaches
- * the API. Spot VMs the model preempts are deleted (eviction policy Delete: the VM answers 404)
- * or shown {@code PowerState/deallocated} (policy Deallocate).
+ * serves IMDS (a token per identity the VM's PUT declared, and {@code compute/resourceId}) and the
+ * tags PATCH: a token whose principal lacks the role gets the 403 (curl {@code -f} exits 22), an
+ * authorized one is recorded and applied (with the tag limit) after the run, which is how the exit
+ * code the script reported reaches the API. {@code sleep} is recorded, not slept; {@code shutdown}
+ * and {@code poweroff} leave the VM {@code PowerState/stopped}. Spot VMs the model preempts are
+ * deleted (eviction policy Delete: the VM answers 404) or shown {@code PowerState/deallocated}
+ * (policy Deallocate).
+ *
+ * <p>Clients: {@link #computeManager}, or {@link #pipeline} with {@link #profile}, give the real SDK
+ * managers wired to this emulator on an event loop {@link #close()} shuts down.
  */
 public final class AzureEmulator implements AutoCloseable {
   /** The api name recorded with every call in the model. */
