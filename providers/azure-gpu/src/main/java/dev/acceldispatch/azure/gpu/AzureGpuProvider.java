@@ -795,7 +795,7 @@ public final class AzureGpuProvider implements Provider {
     /**
      * The ARM id of the user-assigned managed identity every VM gets, with which it writes its
      * exit-code tag (required). It must hold the built-in role Tag Contributor ({@value
-     * #TAG_CONTRIBUTOR_ROLE_ID}) on the resource group before any VM starts: a user-assigned
+     * AzureGpuProvider#TAG_CONTRIBUTOR_ROLE_ID}) on the resource group before any VM starts: a user-assigned
      * identity can be granted it once, ahead of time, which a system-assigned one (created with
      * each VM, with no role) cannot.
      */
@@ -819,7 +819,7 @@ public final class AzureGpuProvider implements Provider {
     /**
      * How the VM fetches a secret variable with its own identity (for example from Key Vault):
      * given the quoted variable name, shell text that prints the value. Without it, workloads
-     * with secret variables are refused ({@value #SECRETS_UNSUPPORTED}).
+     * with secret variables are refused ({@value AzureGpuProvider#SECRETS_UNSUPPORTED}).
      */
     public Builder secretFetcher(Function<String, String> fetcher) {
       this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");
