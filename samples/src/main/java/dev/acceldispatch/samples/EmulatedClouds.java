@@ -1,14 +1,5 @@
 package dev.acceldispatch.samples;
 
-import com.azure.core.http.HttpClient;
-import com.azure.core.http.HttpPipeline;
-import com.azure.core.http.HttpPipelineBuilder;
-import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
-import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.ExponentialBackoffOptions;
-import com.azure.core.http.policy.RetryPolicy;
-import com.azure.core.management.AzureEnvironment;
-import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
@@ -18,6 +9,7 @@ import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import dev.acceldispatch.spi.Provider;
@@ -25,8 +17,6 @@ import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.emulator.azure.AzureEmulator;
 import dev.acceldispatch.testkit.emulator.gce.GceEmulator;
 import dev.acceldispatch.testkit.emulator.tpu.TpuEmulator;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -37,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import reactor.netty.resources.ConnectionProvider;
 
 /**
  * The three clouds on this machine: the testkit's emulators of Cloud TPU, Compute Engine and Azure
@@ -158,28 +147,22 @@ public final class EmulatedClouds implements AutoCloseable {
   private void startAzure(CloudModel model) {
     AzureEmulator emulator = AzureEmulator.create(model).start();
     closers.push(emulator);
-    // The SDK's HTTP client on an event loop we own, so close() leaves no thread behind. The
-    // pipeline has no auth policy: token credentials demand https, and the emulator is plain http.
-    NioEventLoopGroup loop = new NioEventLoopGroup(2, new DefaultThreadFactory("demo-azure-netty", true));
-    closers.push(() -> loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
-    HttpClient http = new NettyAsyncHttpClientBuilder().eventLoopGroup(loop)
-        .connectionProvider(ConnectionProvider.newConnection()).responseTimeout(Duration.ofSeconds(20)).build();
-    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(http)
-        .policies(new RetryPolicy(new ExponentialBackoff(new ExponentialBackoffOptions()
-            .setMaxRetries(2).setBaseDelay(Duration.ofMillis(20)).setMaxDelay(Duration.ofMillis(200)))))
-        .build();
-    Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-    endpoints.put("resourceManagerEndpointUrl", emulator.endpoint());
-    AzureProfile profile = new AzureProfile("demo-tenant", SUBSCRIPTION, new AzureEnvironment(endpoints));
-    ComputeManager compute = ComputeManager.authenticate(pipeline, profile);
+    // The emulator's ready client wiring: its event loop ends with the emulator.
+    ComputeManager compute = emulator.computeManager(SUBSCRIPTION, AzureGpuProvider.retryPolicy());
     String subnet = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-net/providers/Microsoft.Network"
         + "/virtualNetworks/vnet/subnets/gpu";
+    // The VMs' identity holds Tag Contributor on the resource group, as the provider's README asks.
+    String identity = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity"
+        + "/userAssignedIdentities/demo-vm";
+    emulator.grantRole(identity, AzureEmulator.ROLE_TAG_CONTRIBUTOR, "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + RESOURCE_GROUP);
     register(model, AzureGpuProvider.builder(compute)
         .resourceGroup(RESOURCE_GROUP)
         .regions(AZURE_REGIONS.toArray(String[]::new))
         .subnet(subnet)
+        .subnetEgress(SubnetEgress.NAT_GATEWAY)
+        .userAssignedIdentity(identity)
         .sshPublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOnlyForTheEmulator demo@accel")
-        .requestTimeout(Duration.ofSeconds(15))
+        .callTimeout(Duration.ofSeconds(15))
         .build());
   }
 

@@ -24,6 +24,7 @@ import dev.acceldispatch.NoFeasibleOfferException;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import java.io.IOException;
@@ -51,6 +52,10 @@ import java.util.Optional;
  *   <tr><td>{@code ACCEL_AZURE_REGIONS}</td><td>comma-separated regions, for example {@code eastus,westus2}</td></tr>
  *   <tr><td>{@code AZURE_SUBNET_ID}</td><td>the subnet resource id the VMs' NICs join</td></tr>
  *   <tr><td>{@code ACCEL_AZURE_SSH_PUBLIC_KEY}</td><td>the VMs' admin SSH public key (text)</td></tr>
+ *   <tr><td>{@code AZURE_VM_IDENTITY_ID}</td><td>the user-assigned identity the VMs report with; it needs
+ *       the role Tag Contributor on the resource group</td></tr>
+ *   <tr><td>{@code ACCEL_AZURE_SUBNET_EGRESS}</td><td>how the subnet reaches the internet: {@code NAT_GATEWAY},
+ *       {@code FIREWALL}, {@code LOAD_BALANCER_OUTBOUND_RULES} or {@code PRIVATE_ENDPOINTS}</td></tr>
  * </table>
  *
  * <p>Without arguments it prints the plan for a sample job (ranked offers, no machine created,
@@ -69,7 +74,8 @@ public final class RealClouds {
   /** What the environment asks for. */
   record Settings(
       String project, List<String> tpuZones, List<String> gceZones, String subscription, String tenant,
-      String resourceGroup, List<String> azureRegions, String subnetId, String sshPublicKey) {
+      String resourceGroup, List<String> azureRegions, String subnetId, String sshPublicKey, String vmIdentity,
+      SubnetEgress subnetEgress) {
     boolean google() {
       return project != null;
     }
@@ -154,10 +160,13 @@ public final class RealClouds {
       }
     }
     if (azureCredential != null) {
-      ComputeManager azure = ComputeManager.authenticate(
+      // The provider's retry policy hands long Retry-After waits to the engine instead of
+      // sleeping past the provider's call timeout.
+      ComputeManager azure = ComputeManager.configure().withRetryPolicy(AzureGpuProvider.retryPolicy()).authenticate(
           azureCredential, new AzureProfile(s.tenant(), s.subscription(), AzureEnvironment.AZURE));
       builder.provider(AzureGpuProvider.builder(azure).resourceGroup(s.resourceGroup())
-          .regions(s.azureRegions().toArray(String[]::new)).subnet(s.subnetId()).sshPublicKey(s.sshPublicKey())
+          .regions(s.azureRegions().toArray(String[]::new)).subnet(s.subnetId()).subnetEgress(s.subnetEgress())
+          .userAssignedIdentity(s.vmIdentity()).sshPublicKey(s.sshPublicKey())
           .build());
     }
     JobSpec spec = JobSpec.builder("example-finetune")
@@ -199,10 +208,13 @@ public final class RealClouds {
     List<String> regions = list(env, "ACCEL_AZURE_REGIONS");
     String subnet = value(env, "AZURE_SUBNET_ID");
     String sshKey = value(env, "ACCEL_AZURE_SSH_PUBLIC_KEY");
+    String vmIdentity = value(env, "AZURE_VM_IDENTITY_ID");
+    String egressName = value(env, "ACCEL_AZURE_SUBNET_EGRESS");
+    SubnetEgress egress = null;
     if (project == null && subscription == null) {
       problems.add("set GOOGLE_CLOUD_PROJECT (with ACCEL_TPU_ZONES and/or ACCEL_GCE_ZONES), or"
           + " AZURE_SUBSCRIPTION_ID (with AZURE_RESOURCE_GROUP, ACCEL_AZURE_REGIONS, AZURE_SUBNET_ID,"
-          + " ACCEL_AZURE_SSH_PUBLIC_KEY), or both");
+          + " ACCEL_AZURE_SSH_PUBLIC_KEY, AZURE_VM_IDENTITY_ID, ACCEL_AZURE_SUBNET_EGRESS), or both");
     }
     if (project != null && tpuZones.isEmpty() && gceZones.isEmpty()) {
       problems.add("GOOGLE_CLOUD_PROJECT is set: also set ACCEL_TPU_ZONES and/or ACCEL_GCE_ZONES (comma-separated zones)");
@@ -212,9 +224,20 @@ public final class RealClouds {
       require(regions.isEmpty() ? null : "x", "ACCEL_AZURE_REGIONS", "comma-separated regions, e.g. eastus,westus2", problems);
       require(subnet, "AZURE_SUBNET_ID", "the subnet resource id for the VMs' NICs", problems);
       require(sshKey, "ACCEL_AZURE_SSH_PUBLIC_KEY", "the VMs' admin SSH public key", problems);
+      require(vmIdentity, "AZURE_VM_IDENTITY_ID",
+          "the user-assigned identity the VMs report with, holding Tag Contributor on the resource group", problems);
+      require(egressName, "ACCEL_AZURE_SUBNET_EGRESS", "how the subnet reaches the internet, one of "
+          + Arrays.toString(SubnetEgress.values()), problems);
+      if (egressName != null) {
+        try {
+          egress = SubnetEgress.valueOf(egressName.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+          problems.add("ACCEL_AZURE_SUBNET_EGRESS must be one of " + Arrays.toString(SubnetEgress.values()) + ", got '" + egressName + "'");
+        }
+      }
     }
     return new Settings(project, tpuZones, gceZones, subscription, value(env, "AZURE_TENANT_ID"), resourceGroup,
-        regions, subnet, sshKey);
+        regions, subnet, sshKey, vmIdentity, egress);
   }
 
   private static void require(String value, String name, String what, List<String> problems) {

@@ -2,15 +2,6 @@ package dev.acceldispatch.samples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.azure.core.http.HttpClient;
-import com.azure.core.http.HttpPipeline;
-import com.azure.core.http.HttpPipelineBuilder;
-import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
-import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.ExponentialBackoffOptions;
-import com.azure.core.http.policy.RetryPolicy;
-import com.azure.core.management.AzureEnvironment;
-import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
@@ -32,6 +23,7 @@ import dev.acceldispatch.Plan;
 import dev.acceldispatch.PlannedOffer;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.event.DispatchEvent;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
@@ -41,12 +33,9 @@ import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.emulator.azure.AzureEmulator;
 import dev.acceldispatch.testkit.emulator.gce.GceEmulator;
 import dev.acceldispatch.testkit.emulator.tpu.TpuEmulator;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +45,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.scheduler.Schedulers;
-import reactor.netty.resources.ConnectionProvider;
 
 /**
  * One dispatcher wired with the three real cloud providers, each through its real SDK client
@@ -78,7 +66,6 @@ class CrossCloudDispatchTest {
   private TpuClient tpu;
   private InstancesClient instances;
   private ZoneOperationsClient zoneOperations;
-  private NioEventLoopGroup azureLoop;
   private GcpTpuProvider tpuProvider;
   private Dispatcher dispatcher;
   private final RecordingListener events = new RecordingListener();
@@ -106,22 +93,10 @@ class CrossCloudDispatchTest {
         .build());
 
     azureEmulator = AzureEmulator.create(model).start();
-    azureLoop = new NioEventLoopGroup(2, new DefaultThreadFactory("cross-cloud-azure-netty", true));
-    HttpClient http = new NettyAsyncHttpClientBuilder()
-        .eventLoopGroup(azureLoop)
-        .connectionProvider(ConnectionProvider.newConnection())
-        .responseTimeout(Duration.ofSeconds(20))
-        .build();
-    // A plain-HTTP pipeline without an auth policy (token credentials demand https).
-    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(http)
-        .policies(new RetryPolicy(new ExponentialBackoff(new ExponentialBackoffOptions()
-            .setMaxRetries(2).setBaseDelay(Duration.ofMillis(20)).setMaxDelay(Duration.ofMillis(200)))))
-        .build();
-    Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-    endpoints.put("resourceManagerEndpointUrl", azureEmulator.endpoint());
     String subscription = "00000000-0000-0000-0000-00000000cc01";
-    ComputeManager azure = ComputeManager.authenticate(pipeline,
-        new AzureProfile("tenant", subscription, new AzureEnvironment(endpoints)));
+    ComputeManager azure = azureEmulator.computeManager(subscription, AzureGpuProvider.retryPolicy());
+    String identity = "/subscriptions/" + subscription + "/resourceGroups/id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/vm";
+    azureEmulator.grantRole(identity, AzureEmulator.ROLE_TAG_CONTRIBUTOR, "/subscriptions/" + subscription + "/resourceGroups/ml");
 
     dispatcher = Dispatcher.builder()
         .provider(tpuProvider)
@@ -130,8 +105,10 @@ class CrossCloudDispatchTest {
         .provider(AzureGpuProvider.builder(azure)
             .resourceGroup("ml").regions("eastus")
             .subnet("/subscriptions/" + subscription + "/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/gpu")
+            .subnetEgress(SubnetEgress.NAT_GATEWAY)
+            .userAssignedIdentity(identity)
             .sshPublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICrossCloudTestKeyOnly test@accel")
-            .requestTimeout(Duration.ofSeconds(15))
+            .callTimeout(Duration.ofSeconds(15))
             .build())
         .listener(events)
         .pollInterval(Duration.ofMillis(200), Duration.ofSeconds(1))
@@ -152,7 +129,6 @@ class CrossCloudDispatchTest {
     tpuEmulator.close();
     gceEmulator.close();
     azureEmulator.close();
-    azureLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   @AfterAll

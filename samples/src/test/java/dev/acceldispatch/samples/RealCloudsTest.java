@@ -43,6 +43,7 @@ class RealCloudsTest {
     assertThat(status).isEqualTo(RealClouds.MISSING_SETTINGS);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("ACCEL_AZURE_REGIONS").contains("AZURE_SUBNET_ID").contains("ACCEL_AZURE_SSH_PUBLIC_KEY")
+        .contains("AZURE_VM_IDENTITY_ID").contains("ACCEL_AZURE_SUBNET_EGRESS").contains("Tag Contributor")
         .doesNotContain("also set AZURE_RESOURCE_GROUP");
   }
 
@@ -53,12 +54,14 @@ class RealCloudsTest {
         "GOOGLE_CLOUD_PROJECT", " my-project ", "ACCEL_TPU_ZONES", "us-west4-a, us-central1-a",
         "ACCEL_GCE_ZONES", "us-central1-a", "AZURE_SUBSCRIPTION_ID", "sub", "AZURE_RESOURCE_GROUP", "ml",
         "ACCEL_AZURE_REGIONS", "eastus,westus2", "AZURE_SUBNET_ID", "/subscriptions/sub/x",
-        "ACCEL_AZURE_SSH_PUBLIC_KEY", "ssh-ed25519 AAAA"), problems);
+        "ACCEL_AZURE_SSH_PUBLIC_KEY", "ssh-ed25519 AAAA", "AZURE_VM_IDENTITY_ID", "/subscriptions/sub/id",
+        "ACCEL_AZURE_SUBNET_EGRESS", "nat_gateway"), problems);
 
     assertThat(problems).isEmpty();
     assertThat(s.project()).isEqualTo("my-project");
     assertThat(s.tpuZones()).containsExactly("us-west4-a", "us-central1-a");
     assertThat(s.azureRegions()).containsExactly("eastus", "westus2");
+    assertThat(s.subnetEgress()).isEqualTo(dev.acceldispatch.azure.gpu.SubnetEgress.NAT_GATEWAY);
   }
 
   /**

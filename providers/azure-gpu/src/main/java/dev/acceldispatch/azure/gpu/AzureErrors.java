@@ -6,6 +6,7 @@ import com.azure.core.http.HttpHeaders;
 import com.azure.core.management.exception.ManagementError;
 import com.azure.core.management.exception.ManagementException;
 import dev.acceldispatch.spi.ProviderException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -64,7 +65,7 @@ final class AzureErrors {
   }
 
   /** Maps a failure the SDK threw (ManagementException, I/O, timeout) to a ProviderException. */
-  static ProviderException fromThrowable(String providerId, String region, Throwable t) {
+  static ProviderException fromThrowable(String providerId, String region, Throwable t, Clock clock) {
     Throwable e = unwrap(t);
     if (e instanceof ProviderException pe) {
       return pe;
@@ -73,12 +74,12 @@ final class AzureErrors {
       ManagementError v = me.getValue();
       int status = me.getResponse() == null ? 0 : me.getResponse().getStatusCode();
       return map(providerId, region, status, v == null ? null : v.getCode(), v == null ? me.getMessage() : v.getMessage(),
-          me.getResponse() == null ? null : retryAfter(me.getResponse().getHeaders()), me);
+          me.getResponse() == null ? null : retryAfter(me.getResponse().getHeaders(), clock), me);
     }
     if (e instanceof HttpResponseException he) {
       int status = he.getResponse() == null ? 0 : he.getResponse().getStatusCode();
       return map(providerId, region, status, null, he.getMessage(),
-          he.getResponse() == null ? null : retryAfter(he.getResponse().getHeaders()), he);
+          he.getResponse() == null ? null : retryAfter(he.getResponse().getHeaders(), clock), he);
     }
     if (e instanceof TimeoutException || (e instanceof IllegalStateException && String.valueOf(e.getMessage()).startsWith("Timeout"))) {
       return new ProviderException.Transient(providerId, region, "Timeout", String.valueOf(e.getMessage()), e);
@@ -109,7 +110,7 @@ final class AzureErrors {
   }
 
   /** The wait a response asks for: {@code retry-after-ms}, {@code x-ms-retry-after-ms} or {@code Retry-After}. */
-  static Duration retryAfter(HttpHeaders headers) {
+  static Duration retryAfter(HttpHeaders headers, Clock clock) {
     if (headers == null) {
       return null;
     }
@@ -132,7 +133,7 @@ final class AzureErrors {
     } catch (NumberFormatException notSeconds) {
       try {
         OffsetDateTime at = OffsetDateTime.parse(v.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-        Duration d = Duration.between(OffsetDateTime.now(at.getOffset()), at);
+        Duration d = Duration.between(clock.instant(), at.toInstant());
         return d.isNegative() ? Duration.ZERO : d;
       } catch (RuntimeException unparsable) {
         return null;

@@ -4,6 +4,8 @@ import com.azure.core.http.HttpHeaderName;
 import com.azure.core.http.HttpMethod;
 import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
+import com.azure.core.http.policy.HttpPipelinePolicy;
+import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.http.rest.Response;
 import com.azure.core.management.SubResource;
 import com.azure.core.util.FluxUtil;
@@ -17,7 +19,6 @@ import com.azure.resourcemanager.compute.models.DeleteOptions;
 import com.azure.resourcemanager.compute.models.DiskCreateOptionTypes;
 import com.azure.resourcemanager.compute.models.DiskDeleteOptionTypes;
 import com.azure.resourcemanager.compute.models.HardwareProfile;
-import com.azure.resourcemanager.compute.models.ImageReference;
 import com.azure.resourcemanager.compute.models.InstanceViewStatus;
 import com.azure.resourcemanager.compute.models.InstanceViewTypes;
 import com.azure.resourcemanager.compute.models.LinuxConfiguration;
@@ -36,6 +37,7 @@ import com.azure.resourcemanager.compute.models.VirtualMachineIdentity;
 import com.azure.resourcemanager.compute.models.VirtualMachineIdentityUserAssignedIdentities;
 import com.azure.resourcemanager.compute.models.VirtualMachineNetworkInterfaceConfiguration;
 import com.azure.resourcemanager.compute.models.VirtualMachineNetworkInterfaceIpConfiguration;
+import com.azure.resourcemanager.compute.models.VirtualMachinePublicIpAddressConfiguration;
 import com.azure.resourcemanager.compute.models.VirtualMachinePriorityTypes;
 import com.azure.resourcemanager.compute.models.VirtualMachineSizeTypes;
 import dev.acceldispatch.Offer;
@@ -53,6 +55,7 @@ import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -64,7 +67,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,19 +88,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>How the exit code comes back (no SSH).</b> The custom data is a shell script (cloud-init
  * runs a {@code #!} user-data part once at first boot) built with {@link StartupScript}. After the
- * workload it asks IMDS for a managed-identity token for ARM and for the VM's own resource id, and
- * merges the tag {@value #EXIT_CODE_TAG} = exit code onto the VM with {@code PATCH {vm id}/
- * providers/Microsoft.Resources/tags/default} (operation Merge, api-version 2021-04-01). The VM's
- * identity is the host's user-assigned identity ({@link Builder#userAssignedIdentity}), which needs
- * {@code Microsoft.Resources/tags/write} on the resource group (built-in role "Tag Contributor");
- * without one the VM gets a system-assigned identity, which then needs that role on the VM, which
- * the host must grant after creation, so a user-assigned identity is the recommended setup.
+ * workload it asks IMDS for a token of the VM's user-assigned identity for ARM and for the VM's
+ * own resource id, and merges the tag {@value #EXIT_CODE_TAG} = exit code onto the VM with {@code
+ * PATCH {vm id}/providers/Microsoft.Resources/tags/default} (operation Merge, api-version
+ * 2021-04-01), retrying for about nine minutes; then it powers the VM off. The identity ({@link
+ * Builder#userAssignedIdentity}, required) must hold the built-in role Tag Contributor ({@value
+ * #TAG_CONTRIBUTOR_ROLE_ID}) on the resource group: a system-assigned identity would only exist,
+ * without any role, once the VM does. A VM that could not write the tag is seen powered off
+ * without an exit code: {@code FAILED(-1)} saying why, and the engine deletes it. VMs are created
+ * with at most 49 tags so that the exit-code tag fits under Azure's 50.
  *
- * <p><b>Permissions of the host's own identity:</b> {@code Microsoft.Compute/virtualMachines/
- * read|write|delete}, {@code Microsoft.Compute/disks/read|write|delete}, {@code
- * Microsoft.Network/networkInterfaces/read|write|delete|join/action}, {@code
- * Microsoft.Network/virtualNetworks/subnets/join/action}, and with a user-assigned identity {@code
- * Microsoft.ManagedIdentity/userAssignedIdentities/assign/action}.
+ * <p><b>Images.</b> Per size from the table {@code sizes.csv} (ubuntu-hpc, whose latest image
+ * drops older GPUs, so some sizes are pinned; sources in the table), overridable with {@link
+ * Builder#image(String, String)}.
+ *
+ * <p><b>Network.</b> No public IP unless {@link Builder#externalIp(boolean)}; the host declares
+ * how the subnets reach the internet ({@link SubnetEgress}). The README lists the network and the
+ * least permissions of the host's identity and of the VMs' identity.
  *
  * <p><b>Status.</b> One GET of the VM with its instance view: the exit-code tag ends it
  * (succeeded or failed with the code); {@code provisioningState Failed} is read from the PUT's
@@ -108,16 +114,23 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Calls and retries.</b> The provider never waits for a long-running operation: provision
  * and release return once ARM accepted the PUT or DELETE, and every request is bounded by {@link
- * Builder#requestTimeout}. The engine's Failsafe policies do the retrying; the SDK's own {@code
- * RetryPolicy} in the host's pipeline stays as the host configured it (it honours {@code
- * Retry-After} on 429 and 503 itself; hosts should bound it, for example {@code new RetryPolicy(new
- * RetryOptions(new ExponentialBackoffOptions().setMaxRetries(2)))}). A client-side token bucket per
- * ARM operation type ({@link ArmRateLimits}) refuses calls with {@code Throttled} before they are
- * sent.
+ * Builder#callTimeout}. Build the {@link ComputeManager}'s pipeline with {@link #retryPolicy()}:
+ * it retries quick failures and hands a 429 whose {@code Retry-After} is long to the provider,
+ * which throws {@code Throttled} with it; the engine's Failsafe policies wait and retry. A
+ * client-side token bucket per ARM operation type ({@link ArmRateLimits}) refuses calls with
+ * {@code Throttled} before they are sent.
  */
 public final class AzureGpuProvider implements Provider {
   /** The tag the VM writes its workload's exit code into. */
   public static final String EXIT_CODE_TAG = "accel-dispatch-exit-code";
+  /** The cloud code of the refusal of a workload with secrets when no secret fetcher is configured. */
+  public static final String SECRETS_UNSUPPORTED = "SECRETS_UNSUPPORTED";
+  /**
+   * The built-in role the VMs' identity needs on their resource group: "Tag Contributor" ({@code
+   * 4a9ae827-6dc8-4573-8ac7-8239d42aa03f}, "Lets you manage tags on entities, without providing
+   * access to the entities themselves"; Azure built-in roles).
+   */
+  public static final String TAG_CONTRIBUTOR_ROLE_ID = "4a9ae827-6dc8-4573-8ac7-8239d42aa03f";
 
   private static final Logger log = LoggerFactory.getLogger(AzureGpuProvider.class);
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -125,6 +138,8 @@ public final class AzureGpuProvider implements Provider {
   private static final String ATTR_ID = "azureResourceId";
   private static final String ATTR_ASYNC = "azureAsyncOperation";
   private static final String ATTR_SIZE = "vmSize";
+  /** Tries of the exit-code tag write: 5, 10, 20, 40, then 60 s apart, about nine minutes in all. */
+  private static final int REPORT_TRIES = 12;
 
   private final String id;
   private final ComputeManager compute;
@@ -134,11 +149,14 @@ public final class AzureGpuProvider implements Provider {
   private final Map<String, String> subnets;
   private final String adminUsername;
   private final String sshPublicKey;
-  private final ImageReference image;
+  private final Map<String, ImageUrn> images;
   private final String userAssignedIdentity;
+  private final boolean externalIp;
+  private final SubnetEgress egress;
   private final String armEndpoint;
   private final Function<String, String> secretFetcher;
-  private final Duration requestTimeout;
+  private final Duration callTimeout;
+  private final Clock clock;
   private final ProviderLimits limits;
   private final List<Offer> offers;
   private final Map<String, AzureSize> sizesByName;
@@ -146,31 +164,38 @@ public final class AzureGpuProvider implements Provider {
   private final TokenBucket writes;
   private final TokenBucket deletes;
 
-  private AzureGpuProvider(Builder b) {
+  private AzureGpuProvider(Builder b, Map<String, String> subnets) {
     this.id = b.id;
     this.compute = b.compute;
     this.vms = b.compute.serviceClient().getVirtualMachines();
     this.resourceGroup = b.resourceGroup;
     this.regions = List.copyOf(b.regions);
-    this.subnets = Map.copyOf(b.subnets);
+    this.subnets = Map.copyOf(subnets);
     this.adminUsername = b.adminUsername;
     this.sshPublicKey = b.sshPublicKey;
-    this.image = new ImageReference().withPublisher(b.imagePublisher).withOffer(b.imageOffer).withSku(b.imageSku).withVersion(b.imageVersion);
     this.userAssignedIdentity = b.userAssignedIdentity;
+    this.externalIp = b.externalIp;
+    this.egress = b.egress;
     this.armEndpoint = b.armEndpoint.endsWith("/") ? b.armEndpoint.substring(0, b.armEndpoint.length() - 1) : b.armEndpoint;
     this.secretFetcher = b.secretFetcher;
-    this.requestTimeout = b.requestTimeout;
+    this.callTimeout = b.callTimeout;
+    this.clock = b.clock;
     // One provider call makes at most three requests (GET, PUT, GET after a 412), each bounded
-    // by the request timeout; the engine's timeout must not cut them short.
-    Duration callTimeout = b.requestTimeout.multipliedBy(3).plusSeconds(10);
+    // by the call timeout; the engine's timeout must not cut them short.
+    Duration engineTimeout = b.callTimeout.multipliedBy(3).plusSeconds(10);
     this.limits = b.limits != null ? b.limits
         : ProviderLimits.DEFAULT.withCallsPerSecond(10)
-            .withCallTimeout(callTimeout.compareTo(ProviderLimits.DEFAULT.callTimeout()) > 0 ? callTimeout : ProviderLimits.DEFAULT.callTimeout());
+            .withCallTimeout(engineTimeout.compareTo(ProviderLimits.DEFAULT.callTimeout()) > 0 ? engineTimeout : ProviderLimits.DEFAULT.callTimeout());
     Map<String, AzureSize> chosen = new LinkedHashMap<>();
+    Map<String, ImageUrn> imageBySize = new LinkedHashMap<>();
     for (String s : b.sizes) {
-      chosen.put(s.toLowerCase(Locale.ROOT), AzureSize.find(s));
+      AzureSize size = AzureSize.find(s);
+      String key = s.toLowerCase(Locale.ROOT);
+      chosen.put(key, size);
+      imageBySize.put(key, b.imageOverrides.getOrDefault(key, b.allImages != null ? b.allImages : size.image()));
     }
     this.sizesByName = Map.copyOf(chosen);
+    this.images = Map.copyOf(imageBySize);
     List<Offer> out = new ArrayList<>();
     for (String region : regions) {
       for (AzureSize size : chosen.values()) {
@@ -180,9 +205,25 @@ public final class AzureGpuProvider implements Provider {
     }
     this.offers = List.copyOf(out);
     ArmRateLimits r = b.rateLimits;
-    this.reads = new TokenBucket(r.readBurst(), r.readsPerSecond(), b.nanoTime);
-    this.writes = new TokenBucket(r.writeBurst(), r.writesPerSecond(), b.nanoTime);
-    this.deletes = new TokenBucket(r.deleteBurst(), r.deletesPerSecond(), b.nanoTime);
+    this.reads = new TokenBucket(r.readBurst(), r.readsPerSecond(), b.clock);
+    this.writes = new TokenBucket(r.writeBurst(), r.writesPerSecond(), b.clock);
+    this.deletes = new TokenBucket(r.deleteBurst(), r.deletesPerSecond(), b.clock);
+  }
+
+  /**
+   * The SDK retry policy to build the {@link ComputeManager}'s pipeline with (for example {@code
+   * ComputeManager.configure().withRetryPolicy(AzureGpuProvider.retryPolicy()).authenticate(credential,
+   * profile)}): azure-core's {@code
+   * RetryPolicy} (exponential backoff from 0.8 s, at most 2 retries, honouring {@code
+   * Retry-After}), except that a response asking to wait longer than 4 s is not retried by the
+   * SDK but handed to the provider, which throws {@code Throttled} carrying that retry-after for
+   * the engine to wait out. It sleeps at most 8 s in one request, which {@link
+   * Builder#callTimeout} must exceed (checked at build). A plain {@code new RetryPolicy()} waits
+   * out any {@code Retry-After} (ARM asks for tens of seconds) and outlasts the call timeout: the
+   * throttling then surfaces as a transient timeout with its retry-after lost.
+   */
+  public static RetryPolicy retryPolicy() {
+    return new ArmRetryPolicy(Clock.systemUTC());
   }
 
   /**
@@ -223,7 +264,9 @@ public final class AzureGpuProvider implements Provider {
     String customData = customData(request.workload(), region);
     Map<String, String> wanted = new LinkedHashMap<>(request.ownershipLabels());
     request.labels().forEach(wanted::putIfAbsent);
-    Map<String, String> tags = AzureNames.tags(wanted);
+    // The VM adds its exit-code tag when its workload ends, and Azure allows 50 tags "at the end
+    // of the operation" (Tags - Update At Scope): create with one fewer.
+    Map<String, String> tags = AzureNames.tags(wanted, AzureNames.MAX_TAGS - 1);
 
     VirtualMachineInner existing = get(name, region, false);
     if (existing != null) {
@@ -235,7 +278,7 @@ public final class AzureGpuProvider implements Provider {
     try {
       accepted = call(region, () -> vms.createOrUpdateWithResponseAsync(resourceGroup, name, vm, null, "*")
           .flatMap(r -> FluxUtil.collectBytesInByteBufferStream(r.getValue()).thenReturn(r))
-          .block(requestTimeout));
+          .block(callTimeout));
     } catch (ProviderException e) {
       if (e.getCause() != null && AzureErrors.hasStatus(e.getCause(), 412)) {
         // If-None-Match: * failed: the VM exists (our own earlier create whose response was lost).
@@ -280,12 +323,15 @@ public final class AzureGpuProvider implements Provider {
                 new VirtualMachineNetworkInterfaceIpConfiguration()
                     .withName("ipconfig1")
                     .withPrimary(true)
-                    .withSubnet(new SubResource().withId(subnets.get(region)))));
+                    .withSubnet(new SubResource().withId(subnets.get(region)))
+                    .withPublicIpAddressConfiguration(externalIp
+                        ? new VirtualMachinePublicIpAddressConfiguration().withName(name + "-ip").withDeleteOption(DeleteOptions.DELETE)
+                        : null)));
     VirtualMachineInner vm =
         new VirtualMachineInner()
             .withHardwareProfile(new HardwareProfile().withVmSize(VirtualMachineSizeTypes.fromString(size.name())))
             .withStorageProfile(new StorageProfile()
-                .withImageReference(image)
+                .withImageReference(images.get(size.name().toLowerCase(Locale.ROOT)).toReference())
                 .withOsDisk(new OSDisk()
                     .withCreateOption(DiskCreateOptionTypes.FROM_IMAGE)
                     .withDeleteOption(DiskDeleteOptionTypes.DELETE)
@@ -299,11 +345,9 @@ public final class AzureGpuProvider implements Provider {
             .withNetworkProfile(new NetworkProfile()
                 .withNetworkApiVersion(NetworkApiVersion.TWO_ZERO_TWO_ZERO_ONE_ONE_ZERO_ONE)
                 .withNetworkInterfaceConfigurations(List.of(nic)))
-            .withIdentity(userAssignedIdentity == null
-                ? new VirtualMachineIdentity().withType(ResourceIdentityType.SYSTEM_ASSIGNED)
-                : new VirtualMachineIdentity()
-                    .withType(ResourceIdentityType.USER_ASSIGNED)
-                    .withUserAssignedIdentities(Map.of(userAssignedIdentity, new VirtualMachineIdentityUserAssignedIdentities())));
+            .withIdentity(new VirtualMachineIdentity()
+                .withType(ResourceIdentityType.USER_ASSIGNED)
+                .withUserAssignedIdentities(Map.of(userAssignedIdentity, new VirtualMachineIdentityUserAssignedIdentities())));
     if (spot) {
       vm.withPriority(VirtualMachinePriorityTypes.SPOT)
           .withEvictionPolicy(VirtualMachineEvictionPolicyTypes.DELETE)
@@ -350,7 +394,7 @@ public final class AzureGpuProvider implements Provider {
       script = b.build();
     } catch (IllegalArgumentException e) {
       // The message names the variables, never their values.
-      throw new ProviderException.InvalidRequest(id, region, "SecretStoreNotConfigured", e.getMessage(), null);
+      throw new ProviderException.InvalidRequest(id, region, SECRETS_UNSUPPORTED, e.getMessage(), null);
     }
     if (script.getBytes(StandardCharsets.UTF_8).length > 65535) {
       throw new ProviderException.InvalidRequest(id, region, "CustomDataTooLarge",
@@ -359,16 +403,24 @@ public final class AzureGpuProvider implements Provider {
     return script;
   }
 
-  /** Shell text that writes {@code $rc} into the VM's exit-code tag with its managed identity. */
+  /**
+   * Shell text that writes {@code $rc} into the VM's exit-code tag with its managed identity, then
+   * powers the VM off. The write is retried with backoff for about nine minutes, because a role
+   * assignment can take minutes to reach ARM (cloud-api-facts: RBAC propagation); a VM that still
+   * cannot report powers itself off all the same, so the provider reads it stopped without an exit
+   * code and the engine deletes it, instead of a paid VM idling until the job's timeout.
+   */
   private String exitReporter() {
     String resource = URLEncoder.encode(armEndpoint + "/", StandardCharsets.UTF_8);
     String tokenUrl = "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=" + resource
-        + (userAssignedIdentity == null ? "" : "&msi_res_id=" + URLEncoder.encode(userAssignedIdentity, StandardCharsets.UTF_8));
+        + "&msi_res_id=" + URLEncoder.encode(userAssignedIdentity, StandardCharsets.UTF_8);
     String idUrl = "http://169.254.169.254/metadata/instance/compute/resourceId?api-version=2021-02-01&format=text";
     return String.join("\n",
         "ad_arm=" + StartupScript.quote(armEndpoint),
         "ad_try=0",
-        "while [ \"$ad_try\" -lt 5 ]; do",
+        "ad_wait=5",
+        "ad_reported=no",
+        "while [ \"$ad_try\" -lt " + REPORT_TRIES + " ]; do",
         "  ad_token=$(curl -sf -H Metadata:true " + StartupScript.quote(tokenUrl)
             + " | sed -n 's/.*\"access_token\" *: *\"\\([^\"]*\\)\".*/\\1/p')",
         "  ad_vm=$(curl -sf -H Metadata:true " + StartupScript.quote(idUrl) + ")",
@@ -376,11 +428,19 @@ public final class AzureGpuProvider implements Provider {
             + " -H 'Content-Type: application/json'"
             + " --data \"{\\\"operation\\\":\\\"Merge\\\",\\\"properties\\\":{\\\"tags\\\":{\\\"" + EXIT_CODE_TAG + "\\\":\\\"$rc\\\"}}}\""
             + " \"${ad_arm}${ad_vm}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01\" >/dev/null; then",
+        "    ad_reported=yes",
         "    break",
         "  fi",
         "  ad_try=$((ad_try + 1))",
-        "  sleep 3",
-        "done");
+        "  sleep \"$ad_wait\"",
+        "  ad_wait=$((ad_wait * 2))",
+        "  if [ \"$ad_wait\" -gt 60 ]; then ad_wait=60; fi",
+        "done",
+        "if [ \"$ad_reported\" != yes ]; then",
+        "  echo 'accel-dispatch: could not write the exit-code tag (does the identity hold Tag Contributor?);"
+            + " powering off so the dispatcher sees the VM stopped and deletes it' >&2",
+        "fi",
+        "shutdown -h now");
   }
 
   // ---- status -----------------------------------------------------------------------------------
@@ -417,14 +477,20 @@ public final class AzureGpuProvider implements Provider {
       return new ResourceStatus(ResourceStatus.Phase.FAILED, -1, "ProvisioningState/failed/" + err[0] + ": " + err[1], Map.of());
     }
     String detail = "ProvisioningState/" + ps + ", " + (power == null ? "PowerState/unknown" : power);
-    if (power != null && (power.endsWith("/deallocated") || power.endsWith("/deallocating")
-        || power.endsWith("/stopped") || power.endsWith("/stopping"))) {
-      return spot
-          ? ResourceStatus.preempted(detail + ": Spot VM evicted before reporting an exit code")
-          : new ResourceStatus(ResourceStatus.Phase.FAILED, -1, detail + ": stopped before reporting an exit code", Map.of());
-    }
     if (ps.equalsIgnoreCase("Deleting")) {
       return spot ? ResourceStatus.preempted(detail) : ResourceStatus.gone(detail);
+    }
+    if (power != null && (power.endsWith("/stopped") || power.endsWith("/stopping"))) {
+      // Eviction never stops a VM (policy Delete deletes it, Deallocate deallocates it): the guest
+      // powered itself off, which the startup script does when it could not write the exit code.
+      return new ResourceStatus(ResourceStatus.Phase.FAILED, -1, detail
+          + ": the VM powered itself off without reporting an exit code (its identity could not write the tag "
+          + EXIT_CODE_TAG + "; it needs the role Tag Contributor on resource group " + resourceGroup + ")", Map.of());
+    }
+    if (power != null && (power.endsWith("/deallocated") || power.endsWith("/deallocating"))) {
+      return spot
+          ? ResourceStatus.preempted(detail + ": Spot VM evicted before reporting an exit code")
+          : new ResourceStatus(ResourceStatus.Phase.FAILED, -1, detail + ": deallocated before reporting an exit code", Map.of());
     }
     if (ps.equalsIgnoreCase("Succeeded") && "PowerState/running".equalsIgnoreCase(power)) {
       return ResourceStatus.running(detail);
@@ -473,11 +539,11 @@ public final class AzureGpuProvider implements Provider {
       return null;
     }
     take(reads, region);
-    try (HttpResponse r = compute.serviceClient().getHttpPipeline().send(new HttpRequest(HttpMethod.GET, url)).block(requestTimeout)) {
+    try (HttpResponse r = compute.serviceClient().getHttpPipeline().send(new HttpRequest(HttpMethod.GET, url)).block(callTimeout)) {
       if (r == null || r.getStatusCode() != 200) {
         return null;
       }
-      String body = r.getBodyAsString().block(requestTimeout);
+      String body = r.getBodyAsString().block(callTimeout);
       try (JsonReader reader = JsonProviders.createReader(body)) {
         reader.nextToken();
         if (!(reader.readUntyped() instanceof Map<?, ?> op) || !"Failed".equalsIgnoreCase(String.valueOf(op.get("status")))
@@ -502,7 +568,7 @@ public final class AzureGpuProvider implements Provider {
     try {
       Response<?> r = call(region, () -> vms.deleteWithResponseAsync(resourceGroup, name, null)
           .flatMap(x -> FluxUtil.collectBytesInByteBufferStream(x.getValue()).thenReturn(x))
-          .block(requestTimeout));
+          .block(callTimeout));
       if (r != null && r.getStatusCode() != 204) {
         log.info("deleting VM {} with its NIC and OS disk", name);
       }
@@ -518,13 +584,15 @@ public final class AzureGpuProvider implements Provider {
   public List<ProvisionedResource> listOwned(String fleetId) {
     String fleet = AzureNames.tagValue(fleetId);
     take(reads, null);
-    List<VirtualMachineInner> all = call(null, () -> vms.listByResourceGroupAsync(resourceGroup).collectList().block(requestTimeout));
+    List<VirtualMachineInner> all = call(null, () -> vms.listByResourceGroupAsync(resourceGroup).collectList().block(callTimeout));
     List<ProvisionedResource> out = new ArrayList<>();
     if (all == null) {
       return out;
     }
     for (VirtualMachineInner vm : all) {
-      if (vm.tags() != null && fleet.equals(tagIgnoringCase(vm.tags(), ProvisionRequest.LABEL_FLEET))) {
+      // A VM being deleted has been released already: nothing is left to reconcile.
+      if (vm.tags() != null && fleet.equals(tagIgnoringCase(vm.tags(), ProvisionRequest.LABEL_FLEET))
+          && !"Deleting".equalsIgnoreCase(vm.provisioningState())) {
         out.add(resource(vm.name(), vm.location(), vm.id(), vm.priority() == VirtualMachinePriorityTypes.SPOT,
             sizeName(vm, null), null));
       }
@@ -541,7 +609,7 @@ public final class AzureGpuProvider implements Provider {
       return call(region, () -> vms.getByResourceGroupWithResponseAsync(resourceGroup, name,
               instanceView ? InstanceViewTypes.INSTANCE_VIEW : null)
           .map(Response::getValue)
-          .block(requestTimeout));
+          .block(callTimeout));
     } catch (ProviderException e) {
       if (e.getCause() != null && AzureErrors.isNotFound(e.getCause())) {
         return null;
@@ -554,7 +622,7 @@ public final class AzureGpuProvider implements Provider {
     try {
       return call.get();
     } catch (RuntimeException e) {
-      throw AzureErrors.fromThrowable(id, region, e);
+      throw AzureErrors.fromThrowable(id, region, e, clock);
     }
   }
 
@@ -599,8 +667,10 @@ public final class AzureGpuProvider implements Provider {
   }
 
   /**
-   * Builds an {@link AzureGpuProvider}. Required: {@link #resourceGroup}, {@link #regions} and a
-   * subnet for every region ({@link #subnet}).
+   * Builds an {@link AzureGpuProvider}. Required: {@link #resourceGroup}, {@link #regions}, a
+   * subnet for every region ({@link #subnet}), the VMs' {@link #userAssignedIdentity} and, unless
+   * VMs get a public IP, the subnets' {@link #subnetEgress}; a missing one fails {@link #build()}
+   * with an {@link IllegalStateException} naming it.
    */
   public static final class Builder {
     private final ComputeManager compute;
@@ -609,21 +679,21 @@ public final class AzureGpuProvider implements Provider {
     private final Set<String> regions = new LinkedHashSet<>();
     private final Map<String, String> subnets = new LinkedHashMap<>();
     private String defaultSubnet;
+    private SubnetEgress egress;
+    private boolean externalIp;
     private String adminUsername = "acceldispatch";
     private String sshPublicKey;
-    private String imagePublisher = "microsoft-dsvm";
-    private String imageOffer = "ubuntu-hpc";
-    private String imageSku = "2204";
-    private String imageVersion = "latest";
+    private ImageUrn allImages;
+    private final Map<String, ImageUrn> imageOverrides = new LinkedHashMap<>();
     private String userAssignedIdentity;
     private String armEndpoint = "https://management.azure.com";
     private Function<String, String> secretFetcher;
-    private Duration requestTimeout = Duration.ofSeconds(30);
+    private Duration callTimeout = Duration.ofSeconds(30);
     private ProviderLimits limits;
     private PriceCatalog prices = PriceCatalog.defaults();
     private final List<String> sizes = new ArrayList<>();
     private ArmRateLimits rateLimits = ArmRateLimits.DEFAULT;
-    private LongSupplier nanoTime = System::nanoTime;
+    private Clock clock = Clock.systemUTC();
 
     private Builder(ComputeManager compute) {
       this.compute = Objects.requireNonNull(compute, "compute");
@@ -662,14 +732,29 @@ public final class AzureGpuProvider implements Provider {
       return this;
     }
 
+    /**
+     * How the configured subnets reach the internet, which VMs without a public IP need to pull
+     * images and report their exit code (required unless {@link #externalIp(boolean) externalIp(true)}).
+     */
+    public Builder subnetEgress(SubnetEgress egress) {
+      this.egress = Objects.requireNonNull(egress, "subnetEgress");
+      return this;
+    }
+
+    /**
+     * Whether each VM gets a public IP of its own (created with the VM's NIC and deleted with it);
+     * default false. Needs {@code Microsoft.Network/publicIPAddresses/write|join/action} more.
+     */
+    public Builder externalIp(boolean externalIp) {
+      this.externalIp = externalIp;
+      return this;
+    }
+
     /** The VM sizes offered, from the built-in table; default all of them. */
     public Builder sizes(String... sizes) {
       this.sizes.clear();
       for (String s : sizes) {
-        if (AzureSize.find(s) == null) {
-          throw new IllegalArgumentException("sizes: unknown size '" + s + "'; known: "
-              + AzureSize.table().values().stream().map(AzureSize::name).toList());
-        }
+        requireKnownSize("sizes", s);
         this.sizes.add(s);
       }
       return this;
@@ -692,25 +777,38 @@ public final class AzureGpuProvider implements Provider {
     }
 
     /**
-     * The marketplace image; default {@code microsoft-dsvm:ubuntu-hpc:2204:latest} (NVIDIA drivers
-     * and Docker with the NVIDIA runtime preinstalled). It must have {@code curl}, {@code sed} and
-     * {@code docker}.
+     * One marketplace image ({@code publisher:offer:sku:version}) for every size, replacing the
+     * per-size table. Default: the table's image per size (ubuntu-hpc, pinned where the latest one
+     * dropped the size's GPU; sources in {@code sizes.csv}). It must have {@code curl}, {@code sed},
+     * {@code docker} with the NVIDIA runtime, and a driver for every size offered.
      */
-    public Builder image(String publisher, String offer, String sku, String version) {
-      this.imagePublisher = Objects.requireNonNull(publisher, "publisher");
-      this.imageOffer = Objects.requireNonNull(offer, "offer");
-      this.imageSku = Objects.requireNonNull(sku, "sku");
-      this.imageVersion = Objects.requireNonNull(version, "version");
+    public Builder image(String urn) {
+      this.allImages = ImageUrn.parse("image", urn);
+      return this;
+    }
+
+    /** The marketplace image ({@code publisher:offer:sku:version}) for one size, over the table. */
+    public Builder image(String vmSize, String urn) {
+      requireKnownSize("image vmSize", vmSize);
+      imageOverrides.put(vmSize.toLowerCase(Locale.ROOT), ImageUrn.parse("image", urn));
       return this;
     }
 
     /**
-     * The ARM id of a user-assigned managed identity given to every VM, which writes the exit-code
-     * tag; it needs {@code Microsoft.Resources/tags/write} (role "Tag Contributor") on the resource
-     * group. Default: a system-assigned identity (which then needs that role granted per VM).
+     * The ARM id of the user-assigned managed identity every VM gets, with which it writes its
+     * exit-code tag (required). It must hold the built-in role Tag Contributor ({@value
+     * AzureGpuProvider#TAG_CONTRIBUTOR_ROLE_ID}) on the resource group before any VM starts: a user-assigned
+     * identity can be granted it once, ahead of time, which a system-assigned one (created with
+     * each VM, with no role) cannot.
      */
     public Builder userAssignedIdentity(String identityResourceId) {
-      this.userAssignedIdentity = Objects.requireNonNull(identityResourceId, "identityResourceId");
+      Objects.requireNonNull(identityResourceId, "userAssignedIdentity");
+      if (!identityResourceId.toLowerCase(Locale.ROOT).contains("/providers/microsoft.managedidentity/userassignedidentities/")) {
+        throw new IllegalArgumentException("userAssignedIdentity: expected the ARM id of a user-assigned identity,"
+            + " /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name},"
+            + " got '" + identityResourceId + "'");
+      }
+      this.userAssignedIdentity = identityResourceId;
       return this;
     }
 
@@ -723,8 +821,9 @@ public final class AzureGpuProvider implements Provider {
     /**
      * How the VM fetches a secret variable with its own identity (for example from Key Vault):
      * given the quoted variable name, shell text that prints the value. Without it, workloads
-     * with secret values are refused; {@link Secret#azureKeyVault} references need no fetcher (the VM
-     * reads them with {@code az} and its managed identity).
+     * with literal secret values are refused ({@value AzureGpuProvider#SECRETS_UNSUPPORTED});
+     * {@link Secret#azureKeyVault} references need no fetcher (the VM reads them with {@code az} and
+     * its managed identity).
      */
     public Builder secretFetcher(Function<String, String> fetcher) {
       this.secretFetcher = Objects.requireNonNull(fetcher, "secretFetcher");
@@ -737,12 +836,17 @@ public final class AzureGpuProvider implements Provider {
       return this;
     }
 
-    /** The longest one ARM request (with the SDK's own retries) may take; default 30 s. */
-    public Builder requestTimeout(Duration timeout) {
+    /**
+     * The longest one ARM request, with the SDK's own retries, may take; default 30 s. With
+     * {@link AzureGpuProvider#retryPolicy()} in the pipeline it must exceed that policy's 8 s of
+     * waits.
+     */
+    public Builder callTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "callTimeout");
       if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("requestTimeout must be positive, got " + timeout);
+        throw new IllegalArgumentException("callTimeout must be positive, got " + timeout);
       }
-      this.requestTimeout = timeout;
+      this.callTimeout = timeout;
       return this;
     }
 
@@ -754,43 +858,85 @@ public final class AzureGpuProvider implements Provider {
 
     /**
      * The limits the engine uses with this provider; default 10 calls/s (ARM's write refill rate)
-     * and a call timeout of at least three request timeouts, otherwise {@link ProviderLimits#DEFAULT}.
+     * and a call timeout of at least three {@link #callTimeout}s, otherwise {@link ProviderLimits#DEFAULT}.
      */
     public Builder limits(ProviderLimits limits) {
       this.limits = Objects.requireNonNull(limits, "limits");
       return this;
     }
 
-    /** The time source of the token buckets (tests). */
-    Builder nanoTime(LongSupplier nanoTime) {
-      this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    /** The clock of the token buckets and of HTTP-date {@code Retry-After}s; default the system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
+    }
+
+    private static void requireKnownSize(String field, String size) {
+      if (size == null || AzureSize.find(size) == null) {
+        throw new IllegalArgumentException(field + ": unknown size '" + size + "'; known: "
+            + AzureSize.table().values().stream().map(AzureSize::name).toList());
+      }
     }
 
     /**
      * Validates and builds.
      *
-     * @throws IllegalArgumentException naming the missing or wrong setting
+     * @throws IllegalStateException naming a missing required setting
+     * @throws IllegalArgumentException naming a setting that cannot work with the others
      */
     public AzureGpuProvider build() {
       if (resourceGroup == null || resourceGroup.isBlank()) {
-        throw new IllegalArgumentException("resourceGroup is required");
+        throw new IllegalStateException("resourceGroup is required: the resource group VMs are created in");
       }
       if (regions.isEmpty()) {
-        throw new IllegalArgumentException("regions: at least one region is required, e.g. eastus");
+        throw new IllegalStateException("regions: at least one region is required, e.g. eastus");
       }
       for (String r : regions) {
-        if (!subnets.containsKey(r)) {
-          if (defaultSubnet == null) {
-            throw new IllegalArgumentException("subnet: no subnet configured for region " + r);
-          }
-          subnets.put(r, defaultSubnet);
+        if (!subnets.containsKey(r) && defaultSubnet == null) {
+          throw new IllegalStateException("subnet is required: no subnet configured for region " + r
+              + " (subnet(id) for every region or subnet(region, id))");
         }
       }
-      if (sizes.isEmpty()) {
-        throw new IllegalArgumentException("sizes: at least one size is required");
+      if (userAssignedIdentity == null) {
+        throw new IllegalStateException("userAssignedIdentity is required: the VM writes its exit code as a tag with it,"
+            + " so it must hold the role Tag Contributor (" + TAG_CONTRIBUTOR_ROLE_ID + ") on resource group "
+            + resourceGroup + "; a system-assigned identity has no role when the VM starts");
       }
-      return new AzureGpuProvider(this);
+      if (!externalIp && egress == null) {
+        throw new IllegalStateException("subnetEgress is required: VMs get no public IP, so declare how the subnets reach"
+            + " the internet to pull images and report to ARM (" + java.util.Arrays.toString(SubnetEgress.values())
+            + "), or set externalIp(true)");
+      }
+      if (sizes.isEmpty()) {
+        throw new IllegalStateException("sizes: at least one size is required");
+      }
+      checkRetryPolicy();
+      return new AzureGpuProvider(this, resolvedSubnets());
+    }
+
+    private Map<String, String> resolvedSubnets() {
+      Map<String, String> out = new LinkedHashMap<>();
+      for (String r : regions) {
+        out.put(r, subnets.getOrDefault(r, defaultSubnet));
+      }
+      return out;
+    }
+
+    /** Keeps the SDK's retry waits inside one call timeout (see {@link AzureGpuProvider#retryPolicy()}). */
+    private void checkRetryPolicy() {
+      var pipeline = compute.serviceClient().getHttpPipeline();
+      for (int i = 0; i < pipeline.getPolicyCount(); i++) {
+        HttpPipelinePolicy p = pipeline.getPolicy(i);
+        if (p instanceof ArmRetryPolicy && callTimeout.compareTo(ArmRetryPolicy.WORST_CASE_WAIT) <= 0) {
+          throw new IllegalArgumentException("callTimeout " + callTimeout + " must exceed "
+              + ArmRetryPolicy.WORST_CASE_WAIT + ", the longest the pipeline's AzureGpuProvider.retryPolicy() waits between tries");
+        }
+        if (p instanceof RetryPolicy && !(p instanceof ArmRetryPolicy)) {
+          log.warn("the ComputeManager's pipeline has an azure-core RetryPolicy, which waits out any Retry-After"
+              + " (ARM asks for tens of seconds): a wait longer than callTimeout {} becomes a transient timeout and the"
+              + " retry-after is lost; build the pipeline with AzureGpuProvider.retryPolicy()", callTimeout);
+        }
+      }
     }
   }
 }

@@ -35,9 +35,9 @@ final class AzureNames {
    * control characters (each becomes '_'), are trimmed and cut to 128 characters; values lose
    * control characters and are cut to 256. Empty names are dropped. Tag names are
    * case-insensitive in Azure, so a later name equal to an earlier one ignoring case replaces it.
-   * At most 50 tags are kept, in order: put the ones that must survive first.
+   * At most {@code max} tags are kept, in order: put the ones that must survive first.
    */
-  static Map<String, String> tags(Map<String, String> in) {
+  static Map<String, String> tags(Map<String, String> in, int max) {
     Map<String, String> byLower = new LinkedHashMap<>();
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : in.entrySet()) {
@@ -49,7 +49,7 @@ final class AzureNames {
       String previous = byLower.put(lower, name);
       if (previous != null) {
         out.remove(previous);
-      } else if (out.size() >= MAX_TAGS) {
+      } else if (out.size() >= max) {
         byLower.remove(lower);
         continue;
       }

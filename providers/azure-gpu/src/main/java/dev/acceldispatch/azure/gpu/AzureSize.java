@@ -21,8 +21,10 @@ import java.util.Map;
  * @param vcpus its vCPUs, which Azure's cores quota counts
  * @param memoryGib its RAM
  * @param quotaFamily the quota family name Azure's Usages API reports
+ * @param image the marketplace image whose NVIDIA driver supports this size's GPU (sources in the
+ *     table)
  */
-record AzureSize(String name, AcceleratorShape shape, int vcpus, int memoryGib, String quotaFamily) {
+record AzureSize(String name, AcceleratorShape shape, int vcpus, int memoryGib, String quotaFamily, ImageUrn image) {
   private static final Map<String, AzureSize> TABLE = load();
 
   /** Every size in the table, keyed by lower-case name, in table order. */
@@ -50,11 +52,12 @@ record AzureSize(String name, AcceleratorShape shape, int vcpus, int memoryGib, 
           continue;
         }
         String[] f = line.split(",");
-        if (f.length != 6) {
-          throw new IllegalStateException("sizes.csv line " + n + ": expected 6 fields, got " + f.length);
+        if (f.length != 7) {
+          throw new IllegalStateException("sizes.csv line " + n + ": expected 7 fields, got " + f.length);
         }
         AcceleratorShape shape = Shapes.gpu(AcceleratorType.of(f[1].trim()), Integer.parseInt(f[2].trim()));
-        AzureSize s = new AzureSize(f[0].trim(), shape, Integer.parseInt(f[3].trim()), Integer.parseInt(f[4].trim()), f[5].trim());
+        AzureSize s = new AzureSize(f[0].trim(), shape, Integer.parseInt(f[3].trim()), Integer.parseInt(f[4].trim()), f[5].trim(),
+            ImageUrn.parse("sizes.csv line " + n + " image", f[6].trim()));
         out.put(s.name().toLowerCase(Locale.ROOT), s);
       }
     } catch (IOException e) {

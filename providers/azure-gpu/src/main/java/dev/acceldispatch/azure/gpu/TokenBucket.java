@@ -1,28 +1,30 @@
 package dev.acceldispatch.azure.gpu;
 
+import java.time.Clock;
 import java.time.Duration;
-import java.util.function.LongSupplier;
+import java.time.Instant;
 
 /** A token bucket that never blocks: it says how long until the next token instead. */
 final class TokenBucket {
   private final double capacity;
   private final double perNano;
-  private final LongSupplier nanoTime;
+  private final Clock clock;
   private double tokens;
-  private long last;
+  private Instant last;
 
-  TokenBucket(int capacity, double perSecond, LongSupplier nanoTime) {
+  TokenBucket(int capacity, double perSecond, Clock clock) {
     this.capacity = capacity;
     this.perNano = perSecond / 1e9;
-    this.nanoTime = nanoTime;
+    this.clock = clock;
     this.tokens = capacity;
-    this.last = nanoTime.getAsLong();
+    this.last = clock.instant();
   }
 
   /** Takes a token and returns null, or returns how long until one is available (taking none). */
   synchronized Duration tryTake() {
-    long now = nanoTime.getAsLong();
-    tokens = Math.min(capacity, tokens + (now - last) * perNano);
+    Instant now = clock.instant();
+    long elapsed = Math.max(0, Duration.between(last, now).toNanos());
+    tokens = Math.min(capacity, tokens + elapsed * perNano);
     last = now;
     if (tokens >= 1) {
       tokens -= 1;

@@ -98,11 +98,15 @@ class AzureDispatcherIntegrationTest {
     return wiring.emulator.helperResources().keySet().stream().filter(id -> id.contains(vmName)).collect(Collectors.toSet());
   }
 
-  /** No VM, NIC or disk of this test is left in the emulator or the model. */
+  /**
+   * No VM, NIC or disk of this test is left in the emulator or the model, once ARM's deletes (which
+   * take time) have ended.
+   */
   private void assertNothingLeftInTheCloud() {
+    Await.until("every delete ended", PATIENCE, EVERY,
+        () -> wiring.compute.virtualMachines().listByResourceGroup(AzureTestWiring.RESOURCE_GROUP).stream().findAny().isEmpty() ? true : null);
     assertThat(model.liveResources()).as("live resources in the model").isZero();
     assertThat(wiring.emulator.helperResources()).as("NICs and disks").isEmpty();
-    assertThat(wiring.compute.virtualMachines().listByResourceGroup(AzureTestWiring.RESOURCE_GROUP)).as("VMs listed by ARM").isEmpty();
   }
 
   private static void assertCostsAddUp(JobResult r) {
@@ -216,12 +220,30 @@ class AzureDispatcherIntegrationTest {
     assertThat(r.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(r.exitCode()).isZero();
     assertThat(r.attempts()).singleElement().satisfies(a -> assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED));
-    assertThat(wiring.emulator.tags(vm)).isEmpty();
     assertThat(model.calls(AzureEmulator.OP_DELETE)).extracting(CloudModel.Call::target).anyMatch(t -> t.contains(vm));
     assertThat(events.events(DispatchEvent.ResourceReleased.class)).singleElement()
         .satisfies(e -> assertThat(e.resourceName()).isEqualTo(vm));
     assertCostsAddUp(r);
     assertThat(r.cost().amount()).isPositive();
+    assertNothingLeftInTheCloud();
+  }
+
+  @Test
+  void submit_vmIdentityWithoutTagRole_vmPowersOffAndTheEngineReleasesItInsteadOfBillingUntilTheTimeout() {
+    wiring.emulator.clearRoles();
+    JobHandle job = dispatcher.submit(job("unreported").timeout(Duration.ofHours(6)).build());
+
+    JobResult r = awaitResult(job);
+
+    assertThat(r.state()).isEqualTo(JobState.FAILED);
+    assertThat(r.attempts()).singleElement().satisfies(a -> {
+      assertThat(a.outcome()).isEqualTo(AttemptOutcome.FAILED);
+      assertThat(a.detail()).contains("powered itself off");
+    });
+    String vm = r.attempts().get(0).resourceName();
+    assertThat(wiring.emulator.observedWorkload(vm).orElseThrow().file("tags-refused.json")).contains("AuthorizationFailed");
+    assertThat(events.events(DispatchEvent.ResourceReleased.class)).singleElement()
+        .satisfies(e -> assertThat(e.resourceName()).isEqualTo(vm));
     assertNothingLeftInTheCloud();
   }
 }

@@ -72,10 +72,13 @@ class AzureErrorsTest {
   }
 
   @Test
-  void retryAfter_secondsOrMilliseconds_areRead() {
-    assertThat(AzureErrors.retryAfter(new HttpHeaders().set(HttpHeaderName.RETRY_AFTER, "12"))).isEqualTo(Duration.ofSeconds(12));
-    assertThat(AzureErrors.retryAfter(new HttpHeaders().set(HttpHeaderName.fromString("x-ms-retry-after-ms"), "1500")))
+  void retryAfter_secondsMillisecondsOrHttpDate_areReadAgainstTheGivenClock() {
+    java.time.Clock clock = java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC);
+    assertThat(AzureErrors.retryAfter(new HttpHeaders().set(HttpHeaderName.RETRY_AFTER, "12"), clock)).isEqualTo(Duration.ofSeconds(12));
+    assertThat(AzureErrors.retryAfter(new HttpHeaders().set(HttpHeaderName.fromString("x-ms-retry-after-ms"), "1500"), clock))
         .isEqualTo(Duration.ofMillis(1500));
-    assertThat(AzureErrors.retryAfter(new HttpHeaders())).isNull();
+    assertThat(AzureErrors.retryAfter(new HttpHeaders().set(HttpHeaderName.RETRY_AFTER, "Thu, 01 Jan 2026 00:00:30 GMT"), clock))
+        .isEqualTo(Duration.ofSeconds(30));
+    assertThat(AzureErrors.retryAfter(new HttpHeaders(), clock)).isNull();
   }
 }

@@ -12,19 +12,21 @@ import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
 import dev.acceldispatch.testkit.Await;
+import dev.acceldispatch.testkit.ManualClock;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.cloud.Fault;
 import dev.acceldispatch.testkit.cloud.ScriptSandbox;
 import dev.acceldispatch.testkit.emulator.azure.AzureEmulator;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -52,6 +54,7 @@ class AzureGpuProviderTest {
   void cleanUp() {
     CloudModel m = wiring.emulator.model();
     m.clearFaults().clearStockouts().clearQuotas();
+    wiring.emulator.clearRoles().grantRole(AzureTestWiring.IDENTITY, AzureEmulator.ROLE_TAG_CONTRIBUTOR, AzureTestWiring.RESOURCE_GROUP_ID);
     wiring.emulator.capacityErrors("AllocationFailed", AzureEmulator.Delivery.ASYNC);
     for (ProvisionedResource r : created) {
       provider.release(r);
@@ -172,10 +175,10 @@ class AzureGpuProviderTest {
 
   @Test
   void provision_clientBucketEmpty_throttlesWithoutSendingARequest() {
-    AtomicLong now = new AtomicLong();
+    ManualClock clock = new ManualClock();
     AzureGpuProvider p = wiring.providerBuilder()
         .rateLimits(new ArmRateLimits(250, 25, 1, 0.5, 200, 10))
-        .nanoTime(now::get)
+        .clock(clock)
         .build();
     ProvisionRequest first = request(false, Workload.script("exit 0").build());
     created.add(p.provision(first));
@@ -184,7 +187,7 @@ class AzureGpuProviderTest {
     assertThat(e).isInstanceOfSatisfying(ProviderException.Throttled.class,
         t -> assertThat(t.retryAfter()).contains(Duration.ofSeconds(2)));
     assertThat(cloud().calls(AzureEmulator.OP_PUT)).hasSize(puts);
-    now.addAndGet(Duration.ofSeconds(2).toNanos());
+    clock.advance(Duration.ofSeconds(2));
     created.add(p.provision(request(false, Workload.script("exit 0").build())));
     assertThat(cloud().calls(AzureEmulator.OP_PUT)).hasSize(puts + 1);
   }
@@ -229,9 +232,12 @@ class AzureGpuProviderTest {
         .anyMatch(id -> id.contains("/disks/" + r.resourceName()));
     provider.release(res);
     provider.release(res);
+    assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.GONE);
+    // ARM deletes in the background; the NIC and disk go with the VM when its delete ends.
+    Await.until("delete ended", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> wiring.emulator.tags(r.resourceName()).isEmpty() ? true : null);
     assertThat(wiring.emulator.helperResources().keySet()).noneMatch(id -> id.contains(r.resourceName()));
     assertThat(cloud().find(r.resourceName())).isEmpty();
-    assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.GONE);
   }
 
   @Test
@@ -311,7 +317,8 @@ class AzureGpuProviderTest {
     int calls = cloud().calls().size();
     Workload w = Workload.script("exit 0").secretEnv("API_TOKEN", Secret.of("hunter2-value")).build();
     assertThatThrownBy(() -> provider.provision(request(false, w)))
-        .isInstanceOf(ProviderException.InvalidRequest.class)
+        .isInstanceOfSatisfying(ProviderException.InvalidRequest.class,
+            e -> assertThat(e.cloudCode()).isEqualTo(AzureGpuProvider.SECRETS_UNSUPPORTED))
         .hasMessageContaining("API_TOKEN")
         .hasMessageNotContaining("hunter2-value");
     assertThat(cloud().calls()).hasSize(calls);
@@ -368,7 +375,8 @@ class AzureGpuProviderTest {
   @Test
   void provision_withoutSshKey_sendsAThrowawayPasswordThatIsNeverReturned() {
     AzureGpuProvider p = AzureGpuProvider.builder(wiring.compute)
-        .resourceGroup(AzureTestWiring.RESOURCE_GROUP).regions("eastus").subnet(AzureTestWiring.SUBNET).build();
+        .resourceGroup(AzureTestWiring.RESOURCE_GROUP).regions("eastus").subnet(AzureTestWiring.SUBNET)
+        .subnetEgress(SubnetEgress.NAT_GATEWAY).userAssignedIdentity(AzureTestWiring.IDENTITY).build();
     ProvisionRequest r = request(false, Workload.script("exit 0").build());
     created.add(p.provision(r));
     String body = wiring.emulator.createBody(r.resourceName()).orElseThrow().replace(" ", "");
@@ -378,18 +386,21 @@ class AzureGpuProviderTest {
   }
 
   @Test
-  void status_responseSlowerThanRequestTimeout_isTransientTimeout() {
-    AzureGpuProvider p = wiring.providerBuilder().requestTimeout(Duration.ofMillis(300)).build();
-    cloud().injectFault(AzureEmulator.OP_GET, Fault.slow(Duration.ofMillis(1500)), 1);
-    ProviderException e = catchProvider(() -> p.status(ProvisionedResource.of(p.id(), "ad-slow-a1", "eastus")));
-    assertThat(e).isInstanceOf(ProviderException.Transient.class);
-    assertThat(e.cloudCode()).isEqualTo("Timeout");
+  void status_responseSlowerThanCallTimeout_isTransientTimeout() {
+    try (AzureTestWiring bare = AzureTestWiring.start(CloudModel.create(), new com.azure.core.http.policy.RetryPolicy(
+        new com.azure.core.http.policy.FixedDelay(0, Duration.ofMillis(1))))) {
+      AzureGpuProvider p = bare.providerBuilder().callTimeout(Duration.ofMillis(300)).build();
+      bare.emulator.model().injectFault(AzureEmulator.OP_GET, Fault.slow(Duration.ofMillis(1500)), 1);
+      ProviderException e = catchProvider(() -> p.status(ProvisionedResource.of(p.id(), "ad-slow-a1", "eastus")));
+      assertThat(e).isInstanceOf(ProviderException.Transient.class);
+      assertThat(e.cloudCode()).isEqualTo("Timeout");
+    }
   }
 
   @Test
   void limits_areShapedToArmWritesAndCoverThreeRequests() {
     assertThat(provider.limits().callsPerSecond()).isEqualTo(10);
-    AzureGpuProvider slow = wiring.providerBuilder().requestTimeout(Duration.ofMinutes(1)).build();
+    AzureGpuProvider slow = wiring.providerBuilder().callTimeout(Duration.ofMinutes(1)).build();
     assertThat(slow.limits().callTimeout()).isGreaterThanOrEqualTo(Duration.ofMinutes(3));
   }
 
@@ -407,6 +418,185 @@ class AzureGpuProviderTest {
         offer("Standard_NC4as_T4_v3", "eastus").shape(), "n1-standard-4", dev.acceldispatch.Money.usd("1"), null);
     ProviderException e = catchProvider(() -> provider.provision(request(foreign, false, Workload.script("exit 0").build(), Map.of())));
     assertThat(e).isInstanceOf(ProviderException.InvalidRequest.class);
+  }
+
+  /**
+   * Issue 14, items 8 to 12: what the real Azure API refuses or produces and the provider got
+   * wrong, each through the real ComputeManager against the strict emulator.
+   */
+  @Nested
+  class Issue14Regressions {
+    private ProvisionRequest issue14Request(String size, Map<String, String> labels) {
+      return request(offer(size, "eastus"), false, Workload.script("echo work").build(), labels);
+    }
+
+    private ProvisionedResource provisionWith(AzureGpuProvider p, ProvisionRequest r) {
+      ProvisionedResource res = p.provision(r);
+      created.add(res);
+      return res;
+    }
+
+    // ---- 8. the exit code needs an identity with a role; a VM that cannot report powers off ----------
+
+    @Test
+    void build_withoutUserAssignedIdentity_isRefusedNamingTheFieldAndTheRole() {
+      AzureGpuProvider.Builder b = AzureGpuProvider.builder(wiring.compute).resourceGroup("rg").regions("eastus")
+          .subnet(AzureTestWiring.SUBNET).subnetEgress(SubnetEgress.NAT_GATEWAY);
+      assertThatThrownBy(b::build)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("userAssignedIdentity")
+          .hasMessageContaining("Tag Contributor")
+          .hasMessageContaining(AzureGpuProvider.TAG_CONTRIBUTOR_ROLE_ID);
+      assertThatThrownBy(() -> b.userAssignedIdentity("/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/x"))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("userAssignedIdentity");
+    }
+
+    @Test
+    void provision_vmIdentity_isTheUserAssignedOneAndTheReporterAsksImdsForItsToken() {
+      ProvisionRequest r = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      provision(r);
+      String body = wiring.emulator.createBody(r.resourceName()).orElseThrow().replace(" ", "");
+      assertThat(body).contains("\"type\":\"UserAssigned\"").contains(AzureTestWiring.IDENTITY).doesNotContain("SystemAssigned");
+      assertThat(wiring.emulator.customData(r.resourceName()).orElseThrow()).contains("msi_res_id=").contains("shutdown -h now");
+    }
+
+    @Test
+    void status_identityWithoutTagContributor_vmPowersItselfOffAndEndsFailedInsteadOfRunningUntilTheJobTimeout() {
+      wiring.emulator.clearRoles();
+      ProvisionRequest r = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      ResourceStatus end = awaitTerminal(provision(r));
+
+      assertThat(end.phase()).isEqualTo(ResourceStatus.Phase.FAILED);
+      assertThat(end.exitCode()).isEqualTo(-1);
+      assertThat(end.detail()).contains("PowerState/stopped").contains("powered itself off").contains("Tag Contributor");
+      assertThat(wiring.emulator.poweredOff(r.resourceName())).isTrue();
+      ScriptSandbox.Result run = wiring.emulator.observedWorkload(r.resourceName()).orElseThrow();
+      assertThat(run.file("tags-refused.json")).contains("AuthorizationFailed");
+      // it kept trying with backoff (a role can take minutes to reach ARM) before giving up
+      assertThat(run.file("sleep.log").lines()).hasSize(12).startsWith("5", "10", "20", "40", "60");
+      assertThat(run.stderr()).contains("could not write the exit-code tag");
+      assertThat(wiring.emulator.tags(r.resourceName()).orElseThrow()).doesNotContainKey(AzureGpuProvider.EXIT_CODE_TAG);
+    }
+
+    @Test
+    void status_identityWithTheRole_reportsTheExitCodeAtOnceThenPowersOff() {
+      ProvisionRequest r = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      ResourceStatus end = awaitTerminal(provision(r));
+      assertThat(end.phase()).isEqualTo(ResourceStatus.Phase.SUCCEEDED);
+      ScriptSandbox.Result run = wiring.emulator.observedWorkload(r.resourceName()).orElseThrow();
+      assertThat(run.file("sleep.log")).isNull();
+      assertThat(run.file("tags-refused.json")).isNull();
+      assertThat(wiring.emulator.poweredOff(r.resourceName())).isTrue();
+    }
+
+    // ---- 9. at most 50 tags at the end of the operation ----------------------------------------------
+
+    @Test
+    void provision_sixtyLabels_createsWith49TagsSoTheExitCodeTagStillFits() {
+      Map<String, String> labels = new LinkedHashMap<>();
+      for (int i = 0; i < 60; i++) {
+        labels.put("label-" + i, "v" + i);
+      }
+      ProvisionRequest r = issue14Request("Standard_NC4as_T4_v3", labels);
+      ProvisionedResource res = provision(r);
+      Map<String, String> atCreate = wiring.emulator.tags(r.resourceName()).orElseThrow();
+      assertThat(atCreate).hasSize(49)
+          .containsKeys(ProvisionRequest.LABEL_FLEET, ProvisionRequest.LABEL_JOB, ProvisionRequest.LABEL_ATTEMPT);
+
+      ResourceStatus end = awaitTerminal(res);
+
+      assertThat(end.phase()).isEqualTo(ResourceStatus.Phase.SUCCEEDED);
+      assertThat(wiring.emulator.tags(r.resourceName()).orElseThrow()).hasSize(50).containsEntry(AzureGpuProvider.EXIT_CODE_TAG, "0");
+    }
+
+    // ---- 10. throttling through the SDK's retry policy -------------------------------------------------
+
+    @Test
+    void status_429WithRetryAfter17sThroughTheRecommendedPipeline_isThrottledCarrying17sNotATimeout() {
+      wiring.emulator.model().injectFault(AzureEmulator.OP_GET, Fault.throttled(Duration.ofSeconds(17)), 1);
+      long before = System.nanoTime();
+      ProviderException e = catchProvider(() -> provider.status(ProvisionedResource.of(provider.id(), "ad-throttled-a1", "eastus")));
+      assertThat(e).isInstanceOfSatisfying(ProviderException.Throttled.class,
+          t -> assertThat(t.retryAfter()).contains(Duration.ofSeconds(17)));
+      assertThat(e.cloudCode()).isEqualTo("SubscriptionRequestsThrottled");
+      // the SDK did not sit out the 17 s inside the provider's call
+      assertThat(Duration.ofNanos(System.nanoTime() - before)).isLessThan(Duration.ofSeconds(10));
+      assertThat(wiring.emulator.model().calls(AzureEmulator.OP_GET).stream().filter(c -> c.target().equals("ad-throttled-a1"))).hasSize(1);
+    }
+
+    @Test
+    void build_recommendedPipelineWithACallTimeoutItsWaitsCanOutlast_isRefused() {
+      assertThatThrownBy(() -> wiring.providerBuilder().callTimeout(Duration.ofSeconds(8)).build())
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("callTimeout")
+          .hasMessageContaining("retryPolicy()");
+    }
+
+    // ---- 11. image per VM size --------------------------------------------------------------------
+
+    @Test
+    void provision_eachSize_getsTheImageOfTheSizeTable_andAnOverrideWins() {
+      ProvisionRequest t4 = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      ProvisionRequest h100 = issue14Request("Standard_ND96isr_H100_v5", Map.of());
+      provision(t4);
+      provision(h100);
+      assertThat(imageOf(t4)).isEqualTo("microsoft-dsvm:ubuntu-hpc:2204:22.04.2024091701");
+      assertThat(imageOf(h100)).isEqualTo("microsoft-dsvm:ubuntu-hpc:2204:latest");
+
+      AzureGpuProvider custom = wiring.providerBuilder().image("Standard_NC4as_T4_v3", "Canonical:ubuntu-24_04-lts:server:latest").build();
+      ProvisionRequest overridden = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      provisionWith(custom, overridden);
+      assertThat(imageOf(overridden)).isEqualTo("Canonical:ubuntu-24_04-lts:server:latest");
+    }
+
+    @Test
+    void image_malformedOrForAnUnknownSize_isRefusedNamingTheField() {
+      assertThatThrownBy(() -> wiring.providerBuilder().image("ubuntu-hpc:2204"))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("image").hasMessageContaining("publisher:offer:sku:version");
+      assertThatThrownBy(() -> wiring.providerBuilder().image("Standard_Nope", "a:b:c:d"))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Standard_NC4as_T4_v3");
+    }
+
+    private static String imageOf(ProvisionRequest r) {
+      var vm = wiring.compute.serviceClient().getVirtualMachines().getByResourceGroup(AzureTestWiring.RESOURCE_GROUP, r.resourceName());
+      var ref = vm.storageProfile().imageReference();
+      return ref.publisher() + ":" + ref.offer() + ":" + ref.sku() + ":" + ref.version();
+    }
+
+    // ---- 12. no public IP: egress and identity declared, or no build ---------------------------------
+
+    @Test
+    void build_withoutSubnetEgress_isRefusedNamingIt_unlessVmsGetAPublicIp() {
+      AzureGpuProvider.Builder b = AzureGpuProvider.builder(wiring.compute).resourceGroup("rg").regions("eastus")
+          .subnet(AzureTestWiring.SUBNET).userAssignedIdentity(AzureTestWiring.IDENTITY);
+      assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("subnetEgress").hasMessageContaining("NAT_GATEWAY");
+      assertThat(b.externalIp(true).build()).isNotNull();
+    }
+
+    @Test
+    void build_missingRequiredSettings_areIllegalStateNamingEach() {
+      assertThatThrownBy(() -> AzureGpuProvider.builder(wiring.compute).build())
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("resourceGroup");
+      assertThatThrownBy(() -> AzureGpuProvider.builder(wiring.compute).resourceGroup("rg").build())
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("regions");
+      assertThatThrownBy(() -> AzureGpuProvider.builder(wiring.compute).resourceGroup("rg").regions("eastus", "westus2")
+              .subnet("eastus", AzureTestWiring.SUBNET).build())
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("subnet").hasMessageContaining("westus2");
+    }
+
+    @Test
+    void provision_externalIp_declaresAPublicIpDeletedWithTheVm() {
+      AzureGpuProvider p = wiring.providerBuilder().externalIp(true).build();
+      ProvisionRequest r = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      provisionWith(p, r);
+      String body = wiring.emulator.createBody(r.resourceName()).orElseThrow().replace(" ", "");
+      assertThat(body).contains("\"publicIPAddressConfiguration\":{\"name\":\"" + r.resourceName() + "-ip\"")
+          .contains("\"deleteOption\":\"Delete\"");
+      ProvisionRequest none = issue14Request("Standard_NC4as_T4_v3", Map.of());
+      provision(none);
+      assertThat(wiring.emulator.createBody(none.resourceName()).orElseThrow()).doesNotContain("publicIPAddressConfiguration");
+    }
   }
 
   private static ProviderException catchProvider(java.util.function.Supplier<?> call) {

@@ -44,23 +44,23 @@ class AzureNamesTest {
     in.put("accel-dispatch-fleet", "prod-eu");
     in.put("accel-dispatch-job", "j-0042");
     in.put("accel-dispatch-attempt", "3");
-    assertThat(AzureNames.tags(in)).isEqualTo(in);
+    assertThat(AzureNames.tags(in, AzureNames.MAX_TAGS)).isEqualTo(in);
   }
 
   @Test
-  void tags_namesEqualIgnoringCase_keepOneAndAtMostFifty() {
+  void tags_namesEqualIgnoringCase_keepOneAndAtMostTheGivenCount() {
     Map<String, String> in = new LinkedHashMap<>();
     in.put("Team", "a");
     in.put("team", "b");
     for (int i = 0; i < 60; i++) {
       in.put("k" + i, "v");
     }
-    Map<String, String> out = AzureNames.tags(in);
-    assertThat(out).hasSize(50).containsEntry("team", "b").doesNotContainKey("Team");
+    Map<String, String> out = AzureNames.tags(in, 49);
+    assertThat(out).hasSize(49).containsEntry("team", "b").doesNotContainKey("Team");
   }
 
   @Test
   void tags_emptyNameAfterSanitising_isDropped() {
-    assertThat(AzureNames.tags(Map.of("  ", "v", "ok", "w"))).containsOnlyKeys("ok");
+    assertThat(AzureNames.tags(Map.of("  ", "v", "ok", "w"), AzureNames.MAX_TAGS)).containsOnlyKeys("ok");
   }
 }

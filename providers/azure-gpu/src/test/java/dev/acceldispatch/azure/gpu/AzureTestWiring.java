@@ -1,72 +1,48 @@
 package dev.acceldispatch.azure.gpu;
 
-import com.azure.core.http.HttpClient;
-import com.azure.core.http.HttpPipeline;
-import com.azure.core.http.HttpPipelineBuilder;
-import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
-import com.azure.core.http.policy.ExponentialBackoff;
-import com.azure.core.http.policy.ExponentialBackoffOptions;
 import com.azure.core.http.policy.HttpPipelinePolicy;
-import com.azure.core.http.policy.RetryPolicy;
-import com.azure.core.management.AzureEnvironment;
-import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
 import dev.acceldispatch.testkit.Await;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.emulator.azure.AzureEmulator;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import reactor.core.scheduler.Schedulers;
-import reactor.netty.resources.ConnectionProvider;
 
 /**
- * An {@link AzureEmulator} and a real {@link ComputeManager} pointed at it over plain HTTP (a
- * pipeline without an auth policy: token credentials demand https), on an event loop this class
- * owns and shuts down.
+ * An {@link AzureEmulator} and a real {@link ComputeManager} on the emulator's ready client wiring
+ * (plain HTTP, no auth policy, an event loop the emulator shuts down).
  */
 final class AzureTestWiring implements AutoCloseable {
   static final String SUBSCRIPTION = "00000000-1111-2222-3333-444444444444";
   static final String RESOURCE_GROUP = "rg-accel";
   static final String SUBNET =
       "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/gpu";
+  static final String IDENTITY =
+      "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/accel-vm";
+  static final String RESOURCE_GROUP_ID = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/" + RESOURCE_GROUP;
 
   final AzureEmulator emulator;
   final ComputeManager compute;
-  private final NioEventLoopGroup loop;
 
-  private AzureTestWiring(AzureEmulator emulator, ComputeManager compute, NioEventLoopGroup loop) {
+  private AzureTestWiring(AzureEmulator emulator, ComputeManager compute) {
     this.emulator = emulator;
     this.compute = compute;
-    this.loop = loop;
   }
 
-  /** A short, bounded SDK retry policy that still honours Retry-After. */
-  static HttpPipelinePolicy shortRetries() {
-    return new RetryPolicy(new ExponentialBackoff(
-        new ExponentialBackoffOptions().setMaxRetries(2).setBaseDelay(Duration.ofMillis(20)).setMaxDelay(Duration.ofMillis(200))));
-  }
-
+  /**
+   * The wiring every test uses: the pipeline the provider recommends ({@link
+   * AzureGpuProvider#retryPolicy()}), and the VMs' identity granted Tag Contributor on the resource
+   * group, as the README tells the host to do.
+   */
   static AzureTestWiring start(CloudModel model) {
-    return start(model, shortRetries());
+    AzureTestWiring w = start(model, AzureGpuProvider.retryPolicy());
+    w.emulator.grantRole(IDENTITY, AzureEmulator.ROLE_TAG_CONTRIBUTOR, RESOURCE_GROUP_ID);
+    return w;
   }
 
   static AzureTestWiring start(CloudModel model, HttpPipelinePolicy retry) {
     AzureEmulator emulator = AzureEmulator.create(model).start();
-    NioEventLoopGroup loop = new NioEventLoopGroup(2, new DefaultThreadFactory("azure-test-netty", true));
-    HttpClient client = new NettyAsyncHttpClientBuilder()
-        .eventLoopGroup(loop)
-        .connectionProvider(ConnectionProvider.newConnection())
-        .responseTimeout(Duration.ofSeconds(20))
-        .build();
-    HttpPipeline pipeline = new HttpPipelineBuilder().httpClient(client).policies(retry).build();
-    Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
-    endpoints.put("resourceManagerEndpointUrl", emulator.endpoint());
-    AzureProfile profile = new AzureProfile("tenant", SUBSCRIPTION, new AzureEnvironment(endpoints));
-    return new AzureTestWiring(emulator, ComputeManager.authenticate(pipeline, profile), loop);
+    return new AzureTestWiring(emulator, emulator.computeManager(SUBSCRIPTION, retry));
   }
 
   /** A builder with everything required set, for regions eastus and westus2. */
@@ -75,14 +51,15 @@ final class AzureTestWiring implements AutoCloseable {
         .resourceGroup(RESOURCE_GROUP)
         .regions("eastus", "westus2")
         .subnet(SUBNET)
+        .subnetEgress(SubnetEgress.NAT_GATEWAY)
+        .userAssignedIdentity(IDENTITY)
         .sshPublicKey("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIContractTestKeyOnly test@accel")
-        .requestTimeout(Duration.ofSeconds(15));
+        .callTimeout(Duration.ofSeconds(15));
   }
 
   @Override
   public void close() {
     emulator.close();
-    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   /**
@@ -95,7 +72,7 @@ final class AzureTestWiring implements AutoCloseable {
     Await.until("no emulator or client thread left", Duration.ofSeconds(5), Duration.ofMillis(20),
         () -> Thread.getAllStackTraces().keySet().stream()
                 .map(Thread::getName)
-                .noneMatch(n -> n.startsWith("azure-emulator-") || n.startsWith("azure-test-netty")
+                .noneMatch(n -> n.startsWith("azure-emulator-")
                     || n.startsWith("parallel-") || n.startsWith("boundedElastic-"))
             ? true : null);
   }

@@ -1,8 +1,16 @@
 package dev.acceldispatch.testkit.emulator.azure;
 
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpPipeline;
+import com.azure.core.http.HttpPipelineBuilder;
+import com.azure.core.http.netty.NettyAsyncHttpClientBuilder;
+import com.azure.core.http.policy.HttpPipelinePolicy;
+import com.azure.core.management.AzureEnvironment;
+import com.azure.core.management.profile.AzureProfile;
 import com.azure.json.JsonProviders;
 import com.azure.json.JsonReader;
 import com.azure.json.JsonWriter;
+import com.azure.resourcemanager.compute.ComputeManager;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.acceldispatch.testkit.cloud.AllocationDenied;
@@ -11,6 +19,8 @@ import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.cloud.Fault;
 import dev.acceldispatch.testkit.cloud.ScriptSandbox;
 import dev.acceldispatch.testkit.cloud.SimulatedResource;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -25,6 +35,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import reactor.netty.resources.ConnectionProvider;
 
 /**
  * A local HTTP emulator of the Azure Resource Manager virtual-machine API (api-version
@@ -51,7 +63,7 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code PUT …/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}} (operation
  *       {@value #OP_PUT}): allocates in the model (pool = the size's GPU type, units = GPUs, quota
- *       name = the size's quota family) and answers 201 with {@code provisioningState: Creating}
+ *       names as below) and answers 201 with {@code provisioningState: Creating}
  *       and an {@code Azure-AsyncOperation} header; {@code If-None-Match: *} on an existing VM
  *       answers 412 {@code PreconditionFailed}; a PUT on an existing VM without it updates its
  *       tags (200). A quota refusal is a synchronous 409 {@code OperationNotAllowed} with Azure's
@@ -67,6 +79,16 @@ import java.util.stream.Stream;
  *       {loc}/operations/{id}} ({@value #OP_OPERATIONS}).
  * </ul>
  *
+ * <p>Strict where ARM is (each rule, its source and its test are listed in the testkit README,
+ * "Azure rules"): at most {@value #MAX_TAGS} tags on a VM, at its PUT and "at the end of" a {@code
+ * PATCH {vm id}/providers/Microsoft.Resources/tags/default} ({@value #OP_TAGS}, Merge, Replace or
+ * Delete; 400 {@code InvalidTagCount}); a tag write only by a principal holding Tag Contributor,
+ * Contributor or Owner over the VM ({@link #grantRole}; 403 {@code AuthorizationFailed}); Spot VMs
+ * count against {@value #QUOTA_LOW_PRIORITY_CORES} only, regular ones against their family quota
+ * and {@value #QUOTA_REGIONAL_CORES}; an async operation is {@code InProgress} on its first poll;
+ * a DELETE leaves the VM {@code provisioningState: Deleting} for {@link #deleteTime} of model time.
+ * All time comes from the model's clock.
+ *
  * <p>Errors are ARM's {@code {"error":{"code","message"}}} bodies. Every response carries {@code
  * x-ms-request-id} and the {@code x-ms-ratelimit-remaining-subscription-reads|writes|deletes}
  * header of its ARM token bucket (250 reads refilled at 25/s, 200 writes and 200 deletes at 10/s);
@@ -81,11 +103,16 @@ import java.util.stream.Stream;
  *
  * <p>Workloads: when the model says a VM's workload ended, the next read runs the VM's decoded
  * {@code osProfile.customData} once in a {@link ScriptSandbox} with a fake {@code curl} that
- * serves IMDS (a managed-identity token and {@code compute/resourceId}) and records an ARM {@code
- * PATCH {vm id}/providers/Microsoft.Resources/tags/default} (operation Merge, Replace or Delete);
- * the patched tags are applied to the VM, which is how the exit code the script reported reaches
- * the API. Spot VMs the model preempts are deleted (eviction policy Delete: the VM answers 404)
- * or shown {@code PowerState/deallocated} (policy Deallocate).
+ * serves IMDS (a token per identity the VM's PUT declared, and {@code compute/resourceId}) and the
+ * tags PATCH: a token whose principal lacks the role gets the 403 (curl {@code -f} exits 22), an
+ * authorized one is recorded and applied (with the tag limit) after the run, which is how the exit
+ * code the script reported reaches the API. {@code sleep} is recorded, not slept; {@code shutdown}
+ * and {@code poweroff} leave the VM {@code PowerState/stopped}. Spot VMs the model preempts are
+ * deleted (eviction policy Delete: the VM answers 404) or shown {@code PowerState/deallocated}
+ * (policy Deallocate).
+ *
+ * <p>Clients: {@link #computeManager}, or {@link #pipeline} with {@link #profile}, give the real SDK
+ * managers wired to this emulator on an event loop {@link #close()} shuts down.
  */
 public final class AzureEmulator implements AutoCloseable {
   /** The api name recorded with every call in the model. */
@@ -102,6 +129,23 @@ public final class AzureEmulator implements AutoCloseable {
   public static final String OP_LIST = "azure.vm.list";
   /** Operation name of GET of an Azure-AsyncOperation URL. */
   public static final String OP_OPERATIONS = "azure.operations.get";
+  /** Operation name of PATCH {scope}/providers/Microsoft.Resources/tags/default (Tags - Update At Scope). */
+  public static final String OP_TAGS = "azure.tags.patch";
+  /** Built-in role "Tag Contributor" (Azure built-in roles). */
+  public static final String ROLE_TAG_CONTRIBUTOR = "4a9ae827-6dc8-4573-8ac7-8239d42aa03f";
+  /** Built-in role "Contributor". */
+  public static final String ROLE_CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c";
+  /** Built-in role "Owner". */
+  public static final String ROLE_OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
+  /** The Usages API name of the regional Spot (low-priority) vCPU quota, apart from the family quotas. */
+  public static final String QUOTA_LOW_PRIORITY_CORES = "lowPriorityCores";
+  /** The Usages API name of the regional total vCPU quota of regular VMs. */
+  public static final String QUOTA_REGIONAL_CORES = "cores";
+  /** At most 50 tags per resource, "at the end of the operation" (tag-resources.md; Tags - Update At Scope). */
+  public static final int MAX_TAGS = 50;
+
+  /** Roles whose actions include {@code Microsoft.Resources/tags/write}. */
+  private static final List<String> TAG_WRITE_ROLES = List.of(ROLE_TAG_CONTRIBUTOR, ROLE_CONTRIBUTOR, ROLE_OWNER);
 
   /** How a capacity refusal reaches the client. */
   public enum Delivery {
@@ -118,6 +162,10 @@ public final class AzureEmulator implements AutoCloseable {
       Pattern.compile(
           "^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\\.Compute/virtualMachines(?:/([^/]+))?(/instanceView)?/?$",
           Pattern.CASE_INSENSITIVE);
+  private static final Pattern TAGS_PATH =
+      Pattern.compile(
+          "^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Compute/virtualMachines/([^/]+))/providers/Microsoft\\.Resources/tags/default/?$",
+          Pattern.CASE_INSENSITIVE);
   private static final Pattern OP_PATH =
       Pattern.compile(
           "^/subscriptions/([^/]+)/providers/Microsoft\\.Compute/locations/([^/]+)/operations/([^/]+)/?$",
@@ -133,8 +181,12 @@ public final class AzureEmulator implements AutoCloseable {
   private volatile Delivery capacityDelivery = Delivery.ASYNC;
   private volatile String capacityCode = "AllocationFailed";
   private volatile boolean armThrottling = true;
+  private volatile Duration deleteTime = Duration.ofSeconds(1);
+  private final List<RoleAssignment> roleAssignments = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final Map<String, String> tokens = new ConcurrentHashMap<>();
   private HttpServer server;
   private ExecutorService executor;
+  private NioEventLoopGroup clientLoop;
 
   private AzureEmulator(CloudModel model) {
     this.model = Objects.requireNonNull(model, "model");
@@ -175,6 +227,51 @@ public final class AzureEmulator implements AutoCloseable {
     return this;
   }
 
+  /**
+   * How long a VM stays {@code provisioningState: Deleting} after its DELETE, in model time, before
+   * it answers 404; default 1 s. Its capacity and its NIC and disk last as long.
+   */
+  public AzureEmulator deleteTime(Duration d) {
+    this.deleteTime = Objects.requireNonNull(d, "deleteTime");
+    return this;
+  }
+
+  /**
+   * Assigns {@code roleDefinitionId} (for example {@link #ROLE_TAG_CONTRIBUTOR}) to {@code
+   * principal} at {@code scope} (a subscription, resource group or resource id) and below. The
+   * principal of a user-assigned identity is its ARM id; that of a system-assigned identity is the
+   * {@code identity.principalId} a GET of its VM shows. Without an assignment, a VM's identity may
+   * not write tags: the Tags API answers 403 {@code AuthorizationFailed}.
+   */
+  public AzureEmulator grantRole(String principal, String roleDefinitionId, String scope) {
+    roleAssignments.add(new RoleAssignment(
+        Objects.requireNonNull(principal, "principal"), Objects.requireNonNull(roleDefinitionId, "roleDefinitionId"),
+        Objects.requireNonNull(scope, "scope")));
+    return this;
+  }
+
+  /** Removes every role assignment. */
+  public AzureEmulator clearRoles() {
+    roleAssignments.clear();
+    return this;
+  }
+
+  /** Whether the VM was powered off from inside (its startup script ran {@code shutdown}). */
+  public boolean poweredOff(String vmName) {
+    Vm vm = live(vmName);
+    synchronized (this) {
+      return vm != null && vm.poweredOff;
+    }
+  }
+
+  /**
+   * The token IMDS gives {@code principal} (a user-assigned identity's ARM id, or a system-assigned
+   * identity's principal id), for calling the Tags API as that identity.
+   */
+  public String accessToken(String principal) {
+    return issueToken(Objects.requireNonNull(principal, "principal"));
+  }
+
   /** Starts serving on an ephemeral port of 127.0.0.1. */
   public synchronized AzureEmulator start() {
     if (server != null) {
@@ -200,9 +297,16 @@ public final class AzureEmulator implements AutoCloseable {
     return this;
   }
 
-  /** Stops the server and its threads, and deletes the sandbox directories of the workloads run. */
+  /**
+   * Stops the server and its threads, the event loop of the clients it handed out, and deletes the
+   * sandbox directories of the workloads run.
+   */
   @Override
   public synchronized void close() {
+    if (clientLoop != null) {
+      clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+      clientLoop = null;
+    }
     if (server != null) {
       server.stop(0);
       executor.shutdownNow();
@@ -240,6 +344,39 @@ public final class AzureEmulator implements AutoCloseable {
     return "http://127.0.0.1:" + port() + "/";
   }
 
+  // ---- ready client wiring ------------------------------------------------------------------------
+
+  /** The profile the SDK's managers take: {@code subscriptionId} at this emulator's ARM endpoint. */
+  public AzureProfile profile(String subscriptionId) {
+    Map<String, String> endpoints = new HashMap<>(AzureEnvironment.AZURE.getEndpoints());
+    endpoints.put("resourceManagerEndpointUrl", endpoint());
+    return new AzureProfile("emulator-tenant", Objects.requireNonNull(subscriptionId, "subscriptionId"), new AzureEnvironment(endpoints));
+  }
+
+  /**
+   * An HTTP pipeline to this emulator: the SDK's Netty client on an event loop this emulator owns
+   * ({@link #close()} shuts it down, so a test leaves no client thread), then {@code policies} (for
+   * example the provider's retry policy). It has no authentication policy: token credentials demand
+   * https and the emulator is plain http; a request without {@code Authorization} acts as the host's
+   * own identity (subscription owner).
+   */
+  public synchronized HttpPipeline pipeline(HttpPipelinePolicy... policies) {
+    if (clientLoop == null) {
+      clientLoop = new NioEventLoopGroup(2, new DefaultThreadFactory("azure-emulator-client", true));
+    }
+    HttpClient client = new NettyAsyncHttpClientBuilder()
+        .eventLoopGroup(clientLoop)
+        .connectionProvider(ConnectionProvider.newConnection())
+        .responseTimeout(Duration.ofSeconds(20))
+        .build();
+    return new HttpPipelineBuilder().httpClient(client).policies(policies).build();
+  }
+
+  /** A real {@link ComputeManager} for {@code subscriptionId} on {@link #pipeline(HttpPipelinePolicy...)}. */
+  public ComputeManager computeManager(String subscriptionId, HttpPipelinePolicy... policies) {
+    return ComputeManager.authenticate(pipeline(policies), profile(subscriptionId));
+  }
+
   /** The model behind the emulator. */
   public CloudModel model() {
     return model;
@@ -262,9 +399,25 @@ public final class AzureEmulator implements AutoCloseable {
   }
 
   /** The tags the emulator holds for a VM, if it exists. */
-  public synchronized Optional<Map<String, String>> tags(String vmName) {
-    Vm vm = vms.get(vmName.toLowerCase(Locale.ROOT));
-    return vm == null ? Optional.empty() : Optional.of(Map.copyOf(vm.tags));
+  public Optional<Map<String, String>> tags(String vmName) {
+    Vm vm = live(vmName);
+    if (vm == null) {
+      return Optional.empty();
+    }
+    synchronized (this) {
+      return Optional.of(Map.copyOf(vm.tags));
+    }
+  }
+
+  /** The VM brought up to the model's present, or null when it does not exist (any more). */
+  private Vm live(String vmName) {
+    Vm vm;
+    synchronized (this) {
+      vm = vms.get(vmName.toLowerCase(Locale.ROOT));
+    }
+    // Never refresh under this emulator's lock: a refresh may run the VM's script, whose tag
+    // write takes that lock.
+    return vm != null && refresh(vm) ? vm : null;
   }
 
   /** The decoded custom data a VM was created with, if it exists. */
@@ -289,7 +442,7 @@ public final class AzureEmulator implements AutoCloseable {
     final String location;
     final String id;
     final String vmId = UUID.randomUUID().toString();
-    final Instant created = Instant.now();
+    final Instant created;
     final String requestJson;
     final String customData;
     final boolean spot;
@@ -297,13 +450,23 @@ public final class AzureEmulator implements AutoCloseable {
     final Size size;
     final Map<String, String> tags = new LinkedHashMap<>();
     final Map<String, String> helperDeleteOptions = new LinkedHashMap<>();
+    final List<String> userAssignedIdentities = new ArrayList<>();
+    boolean systemAssigned;
     String failedCode;
     String failedMessage;
     boolean deallocated;
+    boolean poweredOff;
     boolean workloadRan;
+    Instant deletedAt;
+
+    /** The object id ARM gives a system-assigned identity (derived from the VM id, so stable). */
+    String systemPrincipalId() {
+      return UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString();
+    }
 
     Vm(String name, String sub, String rg, String location, String requestJson, String customData, boolean spot,
-        String evictionPolicy, Size size) {
+        String evictionPolicy, Size size, Instant created) {
+      this.created = created;
       this.key = name.toLowerCase(Locale.ROOT);
       this.name = name;
       this.subscription = sub;
@@ -318,24 +481,34 @@ public final class AzureEmulator implements AutoCloseable {
     }
   }
 
-  private record Op(String id, String subscription, String location, String vmKey, boolean delete, Instant start) {}
+  private record Op(String id, String subscription, String location, String vmKey, boolean delete, Instant start, AtomicInteger polls) {
+    Op(String id, String subscription, String location, String vmKey, boolean delete, Instant start) {
+      this(id, subscription, location, vmKey, delete, start, new AtomicInteger());
+    }
+  }
+
+  /** A role assignment: {@code principal} holds {@code roleDefinitionId} at {@code scope} and below. */
+  private record RoleAssignment(String principal, String roleDefinitionId, String scope) {}
 
   /** One ARM token bucket. */
   private static final class Bucket {
     final double capacity;
     final double perSecond;
+    final java.time.Clock clock;
     double tokens;
-    long last = System.nanoTime();
+    Instant last;
 
-    Bucket(double capacity, double perSecond) {
+    Bucket(double capacity, double perSecond, java.time.Clock clock) {
       this.capacity = capacity;
       this.perSecond = perSecond;
       this.tokens = capacity;
+      this.clock = clock;
+      this.last = clock.instant();
     }
 
     synchronized long take() {
-      long now = System.nanoTime();
-      tokens = Math.min(capacity, tokens + (now - last) / 1e9 * perSecond);
+      Instant now = clock.instant();
+      tokens = Math.min(capacity, tokens + Math.max(0, Duration.between(last, now).toNanos()) / 1e9 * perSecond);
       last = now;
       if (tokens >= 1) {
         tokens -= 1;
@@ -350,7 +523,7 @@ public final class AzureEmulator implements AutoCloseable {
   }
 
   private Bucket bucket(String kind) {
-    return buckets.computeIfAbsent(kind, k -> k.equals("reads") ? new Bucket(250, 25) : new Bucket(200, 10));
+    return buckets.computeIfAbsent(kind, k -> k.equals("reads") ? new Bucket(250, 25, model.clock()) : new Bucket(200, 10, model.clock()));
   }
 
   // ---- HTTP -------------------------------------------------------------------------------------
@@ -384,14 +557,24 @@ public final class AzureEmulator implements AutoCloseable {
   }
 
   private Reply route(HttpExchange ex, String method, String kind) throws IOException {
-    String path = ex.getRequestURI().getPath();
-    Map<String, String> query = query(ex.getRequestURI().getRawQuery());
+    // The Tags client joins "/" and a scope that starts with "/" itself: "//subscriptions/..."
+    // would otherwise parse as a host name.
+    java.net.URI uri = java.net.URI.create("http://emulator" + ex.getRequestURI().toString().replaceFirst("^/+", "/"));
+    String path = uri.getPath();
+    Map<String, String> query = query(uri.getRawQuery());
     String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     Matcher vmPath = VM_PATH.matcher(path);
     Matcher opPath = OP_PATH.matcher(path);
+    Matcher tagsPath = TAGS_PATH.matcher(path);
     String op;
     String target;
-    if (vmPath.matches()) {
+    if (tagsPath.matches()) {
+      if (!method.equals("PATCH")) {
+        return error(405, "MethodNotAllowed", "The requested resource does not support http method '" + method + "'.");
+      }
+      op = OP_TAGS;
+      target = tagsPath.group(2);
+    } else if (vmPath.matches()) {
       String name = vmPath.group(3);
       boolean iv = vmPath.group(4) != null;
       target = name == null ? vmPath.group(2) : name;
@@ -435,6 +618,8 @@ public final class AzureEmulator implements AutoCloseable {
     Reply reply;
     if (op.equals(OP_OPERATIONS)) {
       reply = getOperation(opPath.group(3));
+    } else if (op.equals(OP_TAGS)) {
+      reply = patchTags(tagsPath.group(2), body, ex.getRequestHeaders().getFirst("Authorization"));
     } else {
       String sub = vmPath.group(1);
       String rg = vmPath.group(2);
@@ -552,19 +737,34 @@ public final class AzureEmulator implements AutoCloseable {
     String eviction = props.get("evictionPolicy") == null ? "Deallocate" : String.valueOf(props.get("evictionPolicy"));
     Map<String, String> tags = new LinkedHashMap<>();
     map(req.get("tags")).forEach((k, v) -> tags.put(k, String.valueOf(v)));
-    Vm vm = new Vm(name, sub, rg, location, body, customData, spot, eviction, size);
+    if (tags.size() > MAX_TAGS) {
+      return tooManyTags(tags.size());
+    }
+    Map<String, Object> identity = map(req.get("identity"));
+    String identityType = String.valueOf(identity.getOrDefault("type", "None"));
+    Map<String, Object> userIdentities = map(identity.get("userAssignedIdentities"));
+    if (identityType.contains("UserAssigned") && userIdentities.isEmpty()) {
+      return error(400, "InvalidParameter",
+          "The value of parameter 'identity.userAssignedIdentities' is invalid: a user-assigned identity type needs at least one identity.");
+    }
+    Vm vm = new Vm(name, sub, rg, location, body, customData, spot, eviction, size, now());
     vm.tags.putAll(tags);
+    vm.systemAssigned = identityType.contains("SystemAssigned");
+    vm.userAssignedIdentities.addAll(userIdentities.keySet());
     synchronized (this) {
       if (vms.containsKey(key)) {
         return error(409, "Conflict", "Another operation on this or a dependent resource is in progress.");
       }
       try {
+        // Spot VMs count against the regional low-priority vCPU quota only, regular VMs against
+        // their family's quota and the regional total (spot-vms.md; Usages API names).
         model.allocate(
-            new AllocationRequest(name, location, location, size.pool(), size.gpus(), spot, List.of(size.quotaFamily())),
+            new AllocationRequest(name, location, location, size.pool(), size.gpus(), spot,
+                spot ? List.of(QUOTA_LOW_PRIORITY_CORES) : List.of(size.quotaFamily(), QUOTA_REGIONAL_CORES)),
             tags);
       } catch (AllocationDenied d) {
         if (d.reason() == AllocationDenied.Reason.QUOTA) {
-          return error(409, "OperationNotAllowed", quotaMessage(size, location, d.limit()));
+          return error(409, "OperationNotAllowed", quotaMessage(size, location, d.limit(), spot, d.quotaName()));
         }
         String msg = capacityMessage(capacityCode, vm);
         if (capacityDelivery == Delivery.SYNC) {
@@ -576,7 +776,7 @@ public final class AzureEmulator implements AutoCloseable {
       registerHelpers(vm, map(props.get("networkProfile")), map(map(props.get("storageProfile")).get("osDisk")));
       vms.put(key, vm);
     }
-    Op op = new Op(UUID.randomUUID().toString(), sub, location, key, false, Instant.now());
+    Op op = new Op(UUID.randomUUID().toString(), sub, location, key, false, now());
     operations.put(op.id(), op);
     Map<String, Object> json = vmJson(vm, false);
     map(json.get("properties")).put("provisioningState", "Creating");
@@ -649,12 +849,18 @@ public final class AzureEmulator implements AutoCloseable {
     Vm vm;
     synchronized (this) {
       vm = vms.get(name.toLowerCase(Locale.ROOT));
-      if (vm == null) {
-        return new Reply(204, null, new LinkedHashMap<>());
-      }
-      remove(vm);
     }
-    Op op = new Op(UUID.randomUUID().toString(), sub, vm.location, vm.key, true, Instant.now());
+    if (vm == null || !refresh(vm)) {
+      return new Reply(204, null, new LinkedHashMap<>());
+    }
+    synchronized (this) {
+      // ARM deletes in the background: the VM reads provisioningState Deleting (and keeps its
+      // capacity, NIC and disk) until deleteTime has passed on the model's clock.
+      if (vm.deletedAt == null) {
+        vm.deletedAt = now().plus(deleteTime);
+      }
+    }
+    Op op = new Op(UUID.randomUUID().toString(), sub, vm.location, vm.key, true, now());
     operations.put(op.id(), op);
     String url = opUrl(op);
     return new Reply(202, null, new LinkedHashMap<>())
@@ -671,22 +877,32 @@ public final class AzureEmulator implements AutoCloseable {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("name", op.id());
     json.put("startTime", op.start().toString());
-    if (op.delete()) {
-      json.put("status", "Succeeded");
-      json.put("endTime", op.start().toString());
-      return Reply.json(200, write(json));
-    }
     Vm vm;
     synchronized (this) {
       vm = vms.get(op.vmKey());
     }
-    if (vm == null) {
+    boolean exists = vm != null && refresh(vm);
+    if (op.polls().incrementAndGet() == 1) {
+      // ARM's operations are never done when first read: clients must keep polling.
+      json.put("status", "InProgress");
+      return Reply.json(200, write(json)).header("Retry-After", "1");
+    }
+    if (op.delete()) {
+      if (exists && vm.deletedAt != null) {
+        json.put("status", "InProgress");
+        return Reply.json(200, write(json)).header("Retry-After", "1");
+      }
+      json.put("status", "Succeeded");
+      json.put("endTime", now().toString());
+      return Reply.json(200, write(json));
+    }
+    if (!exists) {
       json.put("status", "Canceled");
-      json.put("endTime", Instant.now().toString());
+      json.put("endTime", now().toString());
       json.put("error", Map.of("code", "OperationPreempted", "message", "Operation execution has been preempted by a more recent operation."));
     } else if (vm.failedCode != null) {
       json.put("status", "Failed");
-      json.put("endTime", Instant.now().toString());
+      json.put("endTime", now().toString());
       json.put("error", Map.of("code", vm.failedCode, "message", vm.failedMessage));
     } else {
       Optional<SimulatedResource> r = model.find(vm.name);
@@ -695,7 +911,7 @@ public final class AzureEmulator implements AutoCloseable {
         return Reply.json(200, write(json)).header("Retry-After", "1");
       }
       json.put("status", "Succeeded");
-      json.put("endTime", Instant.now().toString());
+      json.put("endTime", now().toString());
     }
     return Reply.json(200, write(json));
   }
@@ -710,7 +926,13 @@ public final class AzureEmulator implements AutoCloseable {
 
   /** Brings a VM up to the model's present; false when it no longer exists (evicted, deleted). */
   private boolean refresh(Vm vm) {
-    if (vm.failedCode != null) {
+    if (vm.deletedAt != null && !now().isBefore(vm.deletedAt)) {
+      synchronized (this) {
+        remove(vm);
+      }
+      return false;
+    }
+    if (vm.failedCode != null || vm.deletedAt != null) {
       return true;
     }
     Optional<SimulatedResource> found = model.find(vm.name);
@@ -757,59 +979,200 @@ public final class AzureEmulator implements AutoCloseable {
       if (vm.customData == null) {
         return;
       }
-      ScriptSandbox.Result result = new ScriptSandbox().fake("curl", fakeCurl(vm.id)).run(vm.customData, containerExitCode);
+      // Tokens IMDS hands this VM, one per identity it holds, and those whose principal may write
+      // tags on it: the fake curl answers the tag write with ARM's 403 for any other token.
+      Map<String, String> identityTokens = new LinkedHashMap<>();
+      for (String uai : vm.userAssignedIdentities) {
+        identityTokens.put(uai, issueToken(uai));
+      }
+      String systemToken = vm.systemAssigned ? issueToken(vm.systemPrincipalId()) : null;
+      List<String> authorized = new ArrayList<>();
+      identityTokens.forEach((principal, token) -> {
+        if (mayWriteTags(principal, vm.id)) {
+          authorized.add(token);
+        }
+      });
+      if (systemToken != null && mayWriteTags(vm.systemPrincipalId(), vm.id)) {
+        authorized.add(systemToken);
+      }
+      ScriptSandbox.Result result = new ScriptSandbox()
+          .fake("curl", fakeCurl(vm, identityTokens, systemToken, authorized))
+          // The reporter backs off for minutes between tries; the model's time is not the
+          // sandbox's, so sleeps are recorded, not slept.
+          .fake("sleep", "printf '%s\\n' \"$*\" >> \"$SANDBOX/sleep.log\"")
+          .fake("shutdown", "printf 'shutdown %s\\n' \"$*\" >> \"$SANDBOX/poweroff\"")
+          .fake("poweroff", "printf 'poweroff %s\\n' \"$*\" >> \"$SANDBOX/poweroff\"")
+          .run(vm.customData, containerExitCode);
       workloads.put(vm.key, result);
       String url = result.file("tags-patch.url");
       String patch = result.file("tags-patch.json");
-      if (url == null || patch == null || !url.contains(vm.id + "/providers/Microsoft.Resources/tags/default")) {
-        return;
-      }
-      try {
-        Map<String, Object> p = map(read(patch));
-        String operation = String.valueOf(p.getOrDefault("operation", "Merge"));
-        Map<String, Object> tags = map(map(p.get("properties")).get("tags"));
-        synchronized (this) {
-          switch (operation) {
-            case "Replace" -> {
-              vm.tags.clear();
-              tags.forEach((k, v) -> vm.tags.put(k, String.valueOf(v)));
-            }
-            case "Delete" -> tags.keySet().forEach(vm.tags::remove);
-            default -> tags.forEach((k, v) -> vm.tags.put(k, String.valueOf(v)));
-          }
+      if (url != null && patch != null && url.contains(vm.id + "/providers/Microsoft.Resources/tags/default")) {
+        try {
+          applyTagPatch(vm, map(read(patch)));
+        } catch (RuntimeException e) {
+          // a malformed PATCH body is rejected by ARM: no tag is written
         }
-      } catch (RuntimeException e) {
-        // a malformed PATCH body is rejected by ARM: no tag is written
+      }
+      if (result.file("poweroff") != null) {
+        synchronized (this) {
+          vm.poweredOff = true;
+        }
       }
     }
   }
 
-  /** A fake curl serving IMDS for one VM and recording the ARM tags PATCH. */
-  private static String fakeCurl(String vmId) {
-    return String.join("\n",
-        "url=''; data=''; method=GET",
+  private String issueToken(String principal) {
+    String token = "emulator-token-" + UUID.randomUUID();
+    tokens.put(token, principal);
+    return token;
+  }
+
+  /** Whether {@code principal} holds a role with {@code Microsoft.Resources/tags/write} over {@code resourceId}. */
+  private boolean mayWriteTags(String principal, String resourceId) {
+    String target = resourceId.toLowerCase(Locale.ROOT);
+    for (RoleAssignment a : roleAssignments) {
+      String scope = a.scope().toLowerCase(Locale.ROOT).replaceAll("/+$", "");
+      boolean covers = target.equals(scope) || target.startsWith(scope + "/");
+      if (covers && a.principal().equalsIgnoreCase(principal) && TAG_WRITE_ROLES.contains(a.roleDefinitionId().toLowerCase(Locale.ROOT))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Tags - Update At Scope on a VM, over HTTP; no Authorization header is the host's own (owner) identity. */
+  private Reply patchTags(String vmName, String body, String authorization) {
+    Vm vm;
+    synchronized (this) {
+      vm = vms.get(vmName.toLowerCase(Locale.ROOT));
+    }
+    if (vm == null || !refresh(vm)) {
+      return notFound("", vmName);
+    }
+    if (authorization != null) {
+      String token = authorization.replaceFirst("(?i)^Bearer\\s+", "");
+      String principal = tokens.get(token);
+      if (principal == null) {
+        return error(401, "InvalidAuthenticationToken", "The access token is invalid.");
+      }
+      if (!mayWriteTags(principal, vm.id)) {
+        return authorizationFailed(principal, vm.id);
+      }
+    }
+    Map<String, Object> patch;
+    try {
+      patch = map(read(body));
+    } catch (RuntimeException e) {
+      return error(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: " + e.getMessage());
+    }
+    return applyTagPatch(vm, patch);
+  }
+
+  /** Applies a Merge, Replace or Delete of tags, refusing a result of more than {@value #MAX_TAGS} tags. */
+  private Reply applyTagPatch(Vm vm, Map<String, Object> patch) {
+    String operation = String.valueOf(patch.getOrDefault("operation", ""));
+    Map<String, Object> given = map(map(patch.get("properties")).get("tags"));
+    synchronized (this) {
+      Map<String, String> after = new LinkedHashMap<>(vm.tags);
+      switch (operation) {
+        case "Replace" -> {
+          after.clear();
+          given.forEach((k, v) -> after.put(k, String.valueOf(v)));
+        }
+        case "Delete" -> given.keySet().forEach(k -> after.keySet().removeIf(x -> x.equalsIgnoreCase(k)));
+        case "Merge" -> given.forEach((k, v) -> {
+          after.keySet().removeIf(x -> x.equalsIgnoreCase(k));
+          after.put(k, String.valueOf(v));
+        });
+        default -> {
+          return error(400, "InvalidRequestContent", "The 'operation' must be one of Merge, Replace, Delete; got '" + operation + "'.");
+        }
+      }
+      if (after.size() > MAX_TAGS) {
+        return tooManyTags(after.size());
+      }
+      vm.tags.clear();
+      vm.tags.putAll(after);
+      Map<String, Object> json = new LinkedHashMap<>();
+      json.put("id", vm.id + "/providers/Microsoft.Resources/tags/default");
+      json.put("name", "default");
+      json.put("type", "Microsoft.Resources/tags");
+      json.put("properties", Map.of("tags", new LinkedHashMap<>(after)));
+      return Reply.json(200, write(json));
+    }
+  }
+
+  private static Reply tooManyTags(int count) {
+    return error(400, "InvalidTagCount", "The resource would have " + count + " tags at the end of the operation;"
+        + " a resource can have at most " + MAX_TAGS + " tags.");
+  }
+
+  private static Reply authorizationFailed(String principal, String vmId) {
+    return error(403, "AuthorizationFailed", authorizationFailedMessage(principal, vmId));
+  }
+
+  private static String authorizationFailedMessage(String principal, String vmId) {
+    return "The client '" + principal + "' with object id '" + principal + "' does not have authorization to perform action"
+        + " 'Microsoft.Resources/tags/write' over scope '" + vmId + "/providers/Microsoft.Resources/tags/default'"
+        + " or the scope is invalid. If access was recently granted, please refresh your credentials.";
+  }
+
+  /**
+   * A fake curl serving IMDS for one VM (a token per identity, {@code compute/resourceId}) and the
+   * ARM tags PATCH: a token whose principal lacks the role gets ARM's 403 (curl {@code -f} exits
+   * 22); an authorized PATCH is recorded and applied after the run.
+   */
+  private static String fakeCurl(Vm vm, Map<String, String> identityTokens, String systemToken, List<String> authorized) {
+    List<String> lines = new ArrayList<>(List.of(
+        "url=''; data=''; method=GET; token=''",
         "while [ $# -gt 0 ]; do",
         "  case \"$1\" in",
         "    -X|--request) method=\"$2\"; shift 2 ;;",
         "    -d|--data|--data-raw|--data-binary) data=\"$2\"; method=${method:-POST}; shift 2 ;;",
-        "    -H|--header|-o|--output|-m|--max-time|--retry|--retry-delay|--connect-timeout|-w) shift 2 ;;",
+        "    -H|--header) case \"$2\" in 'Authorization: Bearer '*) token=\"${2#Authorization: Bearer }\" ;; esac; shift 2 ;;",
+        "    -o|--output|-m|--max-time|--retry|--retry-delay|--connect-timeout|-w) shift 2 ;;",
         "    -*) shift ;;",
         "    *) url=\"$1\"; shift ;;",
         "  esac",
         "done",
         "printf '%s %s\\n' \"$method\" \"$url\" >> \"$SANDBOX/curl.log\"",
-        "case \"$url\" in",
-        "  http://169.254.169.254/metadata/identity/oauth2/token*)",
-        "    printf '%s' '{\"access_token\":\"emulator-token\",\"expires_in\":\"3599\",\"token_type\":\"Bearer\",\"resource\":\"https://management.azure.com/\"}' ;;",
-        "  http://169.254.169.254/metadata/instance/compute/resourceId*)",
-        "    printf '%s' '" + vmId.replace("'", "") + "' ;;",
-        "  */providers/Microsoft.Resources/tags/default*)",
-        "    [ \"$method\" = PATCH ] || { echo 'curl: (22) The requested URL returned error: 405' >&2; exit 22; }",
-        "    printf '%s' \"$data\" > \"$SANDBOX/tags-patch.json\"",
-        "    printf '%s' \"$url\" > \"$SANDBOX/tags-patch.url\"",
-        "    printf '%s' '{\"properties\":{\"tags\":{}}}' ;;",
-        "  *) echo \"curl: (6) Could not resolve host: $url\" >&2; exit 6 ;;",
-        "esac");
+        "token_for() { printf '{\"access_token\":\"%s\",\"expires_in\":\"3599\",\"token_type\":\"Bearer\"}' \"$1\"; }",
+        "case \"$url\" in"));
+    for (Map.Entry<String, String> e : identityTokens.entrySet()) {
+      String raw = shQuote("msi_res_id=" + e.getKey());
+      String encoded = shQuote("msi_res_id=" + java.net.URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8));
+      lines.add("  http://169.254.169.254/metadata/identity/oauth2/token*" + encoded + "*|"
+          + "http://169.254.169.254/metadata/identity/oauth2/token*" + raw + "*)");
+      lines.add("    token_for " + shQuote(e.getValue()) + " ;;");
+    }
+    String defaultToken = systemToken != null ? systemToken : identityTokens.size() == 1 ? identityTokens.values().iterator().next() : null;
+    lines.add("  http://169.254.169.254/metadata/identity/oauth2/token*msi_res_id=*|http://169.254.169.254/metadata/identity/oauth2/token*client_id=*)");
+    lines.add("    echo 'curl: (22) The requested URL returned error: 400 (Identity not found)' >&2; exit 22 ;;");
+    lines.add("  http://169.254.169.254/metadata/identity/oauth2/token*)");
+    lines.add(defaultToken == null
+        ? "    echo 'curl: (22) The requested URL returned error: 400 (Identity not found)' >&2; exit 22 ;;"
+        : "    token_for " + shQuote(defaultToken) + " ;;");
+    lines.add("  http://169.254.169.254/metadata/instance/compute/resourceId*)");
+    lines.add("    printf '%s' " + shQuote(vm.id) + " ;;");
+    lines.add("  */providers/Microsoft.Resources/tags/default*)");
+    lines.add("    [ \"$method\" = PATCH ] || { echo 'curl: (22) The requested URL returned error: 405' >&2; exit 22; }");
+    lines.add("    case " + shQuote(" " + String.join(" ", authorized) + " ") + " in");
+    lines.add("      *\" $token \"*) ;;");
+    lines.add("      *) printf '%s' " + shQuote(write(Map.of("error", Map.of("code", "AuthorizationFailed",
+        "message", authorizationFailedMessage("<the VM's identity>", vm.id))))) + " > \"$SANDBOX/tags-refused.json\"");
+    lines.add("         echo 'curl: (22) The requested URL returned error: 403' >&2; exit 22 ;;");
+    lines.add("    esac");
+    lines.add("    printf '%s' \"$data\" > \"$SANDBOX/tags-patch.json\"");
+    lines.add("    printf '%s' \"$url\" > \"$SANDBOX/tags-patch.url\"");
+    lines.add("    printf '%s' '{\"properties\":{\"tags\":{}}}' ;;");
+    lines.add("  *) echo \"curl: (6) Could not resolve host: $url\" >&2; exit 6 ;;");
+    lines.add("esac");
+    return String.join("\n", lines);
+  }
+
+  /** One single-quoted shell word. */
+  private static String shQuote(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
   }
 
   // ---- JSON shapes ------------------------------------------------------------------------------
@@ -830,7 +1193,7 @@ public final class AzureEmulator implements AutoCloseable {
     if (req.get("identity") != null) {
       Map<String, Object> identity = new LinkedHashMap<>(map(req.get("identity")));
       if (String.valueOf(identity.get("type")).contains("SystemAssigned")) {
-        identity.put("principalId", UUID.nameUUIDFromBytes(vm.id.getBytes(StandardCharsets.UTF_8)).toString());
+        identity.put("principalId", vm.systemPrincipalId());
         identity.put("tenantId", "00000000-0000-0000-0000-000000000000");
       }
       json.put("identity", identity);
@@ -853,6 +1216,9 @@ public final class AzureEmulator implements AutoCloseable {
   }
 
   private String provisioningState(Vm vm) {
+    if (vm.deletedAt != null) {
+      return "Deleting";
+    }
     if (vm.failedCode != null) {
       return "Failed";
     }
@@ -863,9 +1229,12 @@ public final class AzureEmulator implements AutoCloseable {
   private Map<String, Object> instanceViewJson(Vm vm) {
     List<Object> statuses = new ArrayList<>();
     String ps = provisioningState(vm);
-    String now = Instant.now().toString();
+    String now = now().toString();
     if (vm.failedCode != null) {
       statuses.add(status("ProvisioningState/failed/" + vm.failedCode, "Error", "Provisioning failed", vm.failedMessage, now));
+    } else if (ps.equals("Deleting")) {
+      statuses.add(status("ProvisioningState/deleting", "Info", "Deleting", null, null));
+      statuses.add(status("PowerState/stopping", "Info", "VM stopping", null, null));
     } else if (ps.equals("Creating")) {
       statuses.add(status("ProvisioningState/creating", "Info", "Creating", null, null));
       statuses.add(status("PowerState/starting", "Info", "VM starting", null, null));
@@ -873,7 +1242,10 @@ public final class AzureEmulator implements AutoCloseable {
       statuses.add(status("ProvisioningState/succeeded", "Info", "Provisioning succeeded", null, now));
       statuses.add(vm.deallocated
           ? status("PowerState/deallocated", "Info", "VM deallocated", null, null)
-          : status("PowerState/running", "Info", "VM running", null, null));
+          : vm.poweredOff
+              // A guest shutdown leaves the VM allocated (and billed): "Stopped", not deallocated.
+              ? status("PowerState/stopped", "Info", "VM stopped", null, null)
+              : status("PowerState/running", "Info", "VM running", null, null));
     }
     Map<String, Object> iv = new LinkedHashMap<>();
     iv.put("computerName", vm.name);
@@ -896,19 +1268,20 @@ public final class AzureEmulator implements AutoCloseable {
     return s;
   }
 
-  private String quotaMessage(Size size, String location, double limitUnits) {
+  private String quotaMessage(Size size, String location, double limitUnits, boolean spot, String quotaName) {
     double coresPerUnit = (double) size.vcpus() / size.gpus();
     long limit = Math.round(limitUnits * coresPerUnit);
     long usage;
     synchronized (this) {
       usage = vms.values().stream()
-          .filter(v -> v.failedCode == null && v.location.equalsIgnoreCase(location)
-              && v.size.quotaFamily().equals(size.quotaFamily()))
+          .filter(v -> v.failedCode == null && v.location.equalsIgnoreCase(location) && v.spot == spot
+              && (spot || quotaName.equals(QUOTA_REGIONAL_CORES) || v.size.quotaFamily().equals(size.quotaFamily())))
           .mapToLong(v -> v.size.vcpus())
           .sum();
     }
-    return "Operation could not be completed as it results in exceeding approved " + size.familyDisplayName()
-        + " Cores quota. Additional details - Deployment Model: Resource Manager, Location: " + location
+    String quota = spot ? "LowPriorityCores" : quotaName.equals(QUOTA_REGIONAL_CORES) ? "Total Regional Cores" : size.familyDisplayName() + " Cores";
+    return "Operation could not be completed as it results in exceeding approved " + quota
+        + " quota. Additional details - Deployment Model: Resource Manager, Location: " + location
         + ", Current Limit: " + limit + ", Current Usage: " + usage + ", Additional Required: " + size.vcpus()
         + ", (Minimum) New Limit Required: " + (usage + size.vcpus())
         + ". Submit a request for Quota increase at https://aka.ms/ProdportalCRP/#blade/Microsoft_Azure_Capacity/UsageAndQuota.ReactView"
@@ -937,6 +1310,10 @@ public final class AzureEmulator implements AutoCloseable {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  private Instant now() {
+    return model.clock().instant();
+  }
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> map(Object o) {
