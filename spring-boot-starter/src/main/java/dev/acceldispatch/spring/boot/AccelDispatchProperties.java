@@ -1,5 +1,6 @@
 package dev.acceldispatch.spring.boot;
 
+
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -191,13 +192,18 @@ public record AccelDispatchProperties(
    * @param sizes the VM sizes offered, for example {@code Standard_NC24ads_A100_v4}
    * @param adminUsername the VMs' admin user
    * @param sshPublicKey the public key put on the VMs (a public key, not a secret)
-   * @param userAssignedIdentity the managed identity the VMs run as, a resource id
-   * @param requestTimeout the longest one API call may take
+   * @param userAssignedIdentity the managed identity the VMs run as and report their exit code with, a
+   *     resource id (required: see the provider's README for its role)
+   * @param subnetEgress how the subnets reach the internet ({@code NAT_GATEWAY}, {@code FIREWALL},
+   *     {@code LOAD_BALANCER_OUTBOUND_RULES}, {@code PRIVATE_ENDPOINTS}); required unless {@code
+   *     external-ip} is true
+   * @param externalIp whether each VM gets a public IP of its own (default false)
+   * @param callTimeout the longest one API call may take
    */
   public record AzureGpu(
       boolean enabled, String id, String subscriptionId, String tenantId, String resourceGroup, List<String> regions,
       String subnet, Map<String, String> subnets, List<String> sizes, String adminUsername, String sshPublicKey,
-      String userAssignedIdentity, Duration requestTimeout) {}
+      String userAssignedIdentity, String subnetEgress, Boolean externalIp, Duration callTimeout) {}
 
   /**
    * The Micrometer binding.

@@ -6,6 +6,7 @@ import com.azure.core.management.profile.AzureProfile;
 import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.resourcemanager.compute.ComputeManager;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.spring.boot.AccelDispatchProperties;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -50,7 +51,19 @@ class AzureGpuProviderConfiguration {
     Settings.ifSet(p.adminUsername(), b::adminUsername);
     Settings.ifSet(p.sshPublicKey(), b::sshPublicKey);
     Settings.ifSet(p.userAssignedIdentity(), b::userAssignedIdentity);
-    Settings.ifSet(p.requestTimeout(), b::requestTimeout);
+    Settings.ifSet(p.subnetEgress(), egress -> b.subnetEgress(subnetEgress(egress)));
+    Settings.ifSet(p.externalIp(), b::externalIp);
+    Settings.ifSet(p.callTimeout(), b::callTimeout);
     return b.build();
+  }
+
+  /** The property's value as the provider's enum; a typo names the property and what is allowed. */
+  private static SubnetEgress subnetEgress(String value) {
+    try {
+      return SubnetEgress.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("acceldispatch.providers.azure-gpu.subnet-egress: '" + value
+          + "' is not one of " + java.util.Arrays.toString(SubnetEgress.values()), e);
+    }
   }
 }

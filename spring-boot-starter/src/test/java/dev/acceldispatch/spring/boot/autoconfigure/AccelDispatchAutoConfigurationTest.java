@@ -327,6 +327,9 @@ class AccelDispatchAutoConfigurationTest {
             "acceldispatch.providers.azure-gpu.resource-group=ml", "acceldispatch.providers.azure-gpu.regions=eastus",
             "acceldispatch.providers.azure-gpu.subnet=/subscriptions/s/resourceGroups/net/providers/Microsoft.Network"
                 + "/virtualNetworks/v/subnets/gpu",
+            "acceldispatch.providers.azure-gpu.user-assigned-identity=/subscriptions/s/resourceGroups/ml/providers"
+                + "/Microsoft.ManagedIdentity/userAssignedIdentities/dispatch",
+            "acceldispatch.providers.azure-gpu.subnet-egress=NAT_GATEWAY",
             "acceldispatch.providers.azure-gpu.sizes=Standard_NC24ads_A100_v4")
         .run(context -> {
           assertThat(context).hasNotFailed().hasSingleBean(ComputeManager.class).hasSingleBean(AzureGpuProvider.class);

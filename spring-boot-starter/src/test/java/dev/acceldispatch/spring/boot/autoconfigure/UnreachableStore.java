@@ -1,6 +1,7 @@
 package dev.acceldispatch.spring.boot.autoconfigure;
 
 import dev.acceldispatch.InMemoryJobStore;
+import dev.acceldispatch.JobQuery;
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.spi.JobStore;
 import java.util.List;
@@ -35,6 +36,12 @@ final class UnreachableStore implements JobStore {
   public List<JobRecord> unfinished() {
     check();
     return delegate.unfinished();
+  }
+
+  @Override
+  public List<JobRecord> query(JobQuery query) {
+    check();
+    return delegate.query(query);
   }
 
   private void check() {
