@@ -51,6 +51,7 @@ public final class EmulatedClouds implements AutoCloseable {
   private final Deque<AutoCloseable> closers = new ArrayDeque<>();
   private final Map<String, CloudModel> models = new HashMap<>();
   private final Map<String, Provider> providers = new LinkedHashMap<>();
+  private AzureEmulator azure;
 
   private EmulatedClouds() {}
 
@@ -92,6 +93,10 @@ public final class EmulatedClouds implements AutoCloseable {
 
   /** Resources that still exist in any of the three clouds: zero after a clean shutdown. */
   public int liveResources() {
+    if (azure != null) {
+      // Azure's deletes take time and the emulator ends them when read.
+      azure.existingVms();
+    }
     return models.values().stream().mapToInt(CloudModel::liveResources).sum();
   }
 
@@ -147,6 +152,7 @@ public final class EmulatedClouds implements AutoCloseable {
   private void startAzure(CloudModel model) {
     AzureEmulator emulator = AzureEmulator.create(model).start();
     closers.push(emulator);
+    azure = emulator;
     // The emulator's ready client wiring: its event loop ends with the emulator.
     ComputeManager compute = emulator.computeManager(SUBSCRIPTION, AzureGpuProvider.retryPolicy());
     String subnet = "/subscriptions/" + SUBSCRIPTION + "/resourceGroups/rg-net/providers/Microsoft.Network"

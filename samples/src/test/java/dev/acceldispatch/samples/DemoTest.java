@@ -29,6 +29,6 @@ class DemoTest {
         .contains("The local job wrote: hello from ")
         .contains("OK: every job ended as expected")
         .doesNotContain("\033[");
-    dev.acceldispatch.testkit.Await.noThreadAlive("demo-azure-netty", Duration.ofSeconds(10));
+    dev.acceldispatch.testkit.Await.noThreadAlive("azure-emulator-", Duration.ofSeconds(10));
   }
 }

@@ -409,6 +409,25 @@ public final class AzureEmulator implements AutoCloseable {
     }
   }
 
+  /**
+   * Brings every VM up to the model's present (ending the deletes whose time has come) and returns
+   * how many exist. State is derived lazily on reads, so a leak check that reads nothing else calls
+   * this before counting the model's resources.
+   */
+  public int existingVms() {
+    List<Vm> all;
+    synchronized (this) {
+      all = new ArrayList<>(vms.values());
+    }
+    int n = 0;
+    for (Vm vm : all) {
+      if (refresh(vm)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** The VM brought up to the model's present, or null when it does not exist (any more). */
   private Vm live(String vmName) {
     Vm vm;
