@@ -293,7 +293,7 @@ public final class GceEmulator implements AutoCloseable {
     return Optional.ofNullable(vm == null ? null : vm.inserted);
   }
 
-  /** Stops serving, ends its threads and deletes the sandbox directories of the scripts it ran. */
+  /** Stops serving and ends its threads (each sandboxed script run already deleted its directory). */
   @Override
   public void close() {
     if (server != null) {
@@ -304,23 +304,6 @@ public final class GceEmulator implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }
-    List<ScriptSandbox.Result> runs = new ArrayList<>(finished.values());
-    vms.values().forEach(vm -> {
-      if (vm.result != null) {
-        runs.add(vm.result);
-      }
-    });
-    for (ScriptSandbox.Result r : runs) {
-      deleteTree(r.directory());
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      // best effort: a temp directory left behind is harmless
     }
   }
 
@@ -667,14 +650,8 @@ public final class GceEmulator implements AutoCloseable {
       }
       ScriptSandbox.Result result =
           new ScriptSandbox().fake("curl", FAKE_CURL).timeout(scriptTimeout).run(script, r.exitCode() == null ? 0 : r.exitCode());
-      Path dir = result.directory().resolve("guest-attributes");
-      if (Files.isDirectory(dir) && "TRUE".equalsIgnoreCase(metadata(vm.inserted, "enable-guest-attributes"))) {
-        try (Stream<Path> files = Files.list(dir)) {
-          files.forEach(p -> vm.guestAttributes.put(
-              p.getFileName().toString().replace('~', '/'), readString(p)));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+      if ("TRUE".equalsIgnoreCase(metadata(vm.inserted, "enable-guest-attributes"))) {
+        result.filesUnder("guest-attributes").forEach((k, v) -> vm.guestAttributes.put(k.replace('~', '/'), v));
       }
       vm.result = result;
     }

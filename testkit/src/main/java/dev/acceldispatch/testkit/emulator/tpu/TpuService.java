@@ -604,17 +604,7 @@ final class TpuService extends TpuGrpc.TpuImplBase {
         return;
       }
       r.workload = result;
-      Path dir = result.directory().resolve(GUEST_ATTRIBUTES_DIR);
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> files = Files.walk(dir)) {
-          for (Path f : files.filter(Files::isRegularFile).toList()) {
-            String key = dir.relativize(f).toString().replace('\\', '/');
-            r.guestAttributes.put(key, Files.readString(f, StandardCharsets.UTF_8));
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
+      r.guestAttributes.putAll(result.filesUnder(GUEST_ATTRIBUTES_DIR));
     }
   }
 
