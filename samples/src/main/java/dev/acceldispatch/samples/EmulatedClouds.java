@@ -17,6 +17,7 @@ import com.google.cloud.compute.v1.InstancesSettings;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
@@ -119,7 +120,7 @@ public final class EmulatedClouds implements AutoCloseable {
       client.close();
       client.awaitTermination(10, TimeUnit.SECONDS);
     });
-    GcpTpuProvider provider = GcpTpuProvider.builder(client).project(PROJECT)
+    GcpTpuProvider provider = GcpTpuProvider.builder(client).project(PROJECT).egress(NetworkEgress.CLOUD_NAT)
         .zones(TPU_ZONES.toArray(String[]::new)).callTimeout(Duration.ofSeconds(10)).build();
     closers.push(provider);
     register(model, provider);

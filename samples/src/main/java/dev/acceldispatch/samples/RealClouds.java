@@ -24,6 +24,7 @@ import dev.acceldispatch.NoFeasibleOfferException;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import java.io.IOException;
@@ -63,6 +64,12 @@ public final class RealClouds {
   static final int MISSING_SETTINGS = 2;
   /** Status when credentials cannot be found. */
   static final int NO_CREDENTIALS = 3;
+
+  /**
+   * The Google machines get no external IP; this example assumes the subnet of the project's
+   * default network has Cloud NAT (see the gcp-tpu and gcp-gpu READMEs for what each choice needs).
+   */
+  static final NetworkEgress GOOGLE_EGRESS = NetworkEgress.CLOUD_NAT;
 
   private RealClouds() {}
 
@@ -140,7 +147,7 @@ public final class RealClouds {
       if (!s.tpuZones().isEmpty()) {
         TpuClient tpu = TpuClient.create(TpuSettings.newBuilder().setCredentialsProvider(credentials).build());
         clients.add(tpu);
-        builder.provider(GcpTpuProvider.builder(tpu).project(s.project()).zones(s.tpuZones().toArray(String[]::new)).build());
+        builder.provider(GcpTpuProvider.builder(tpu).project(s.project()).egress(GOOGLE_EGRESS).zones(s.tpuZones().toArray(String[]::new)).build());
       }
       if (!s.gceZones().isEmpty()) {
         InstancesClient instances =

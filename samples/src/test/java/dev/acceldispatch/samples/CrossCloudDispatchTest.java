@@ -19,6 +19,7 @@ import com.google.cloud.compute.v1.InstancesSettings;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.AcceleratorRequest;
 import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.AcceleratorType;
@@ -89,7 +90,7 @@ class CrossCloudDispatchTest {
 
     tpuEmulator = TpuEmulator.create(model).start();
     tpu = TpuClient.create(tpuEmulator.clientSettings());
-    tpuProvider = GcpTpuProvider.builder(tpu).project(PROJECT).zones("us-central1-a", "us-west4-a")
+    tpuProvider = GcpTpuProvider.builder(tpu).project(PROJECT).egress(NetworkEgress.CLOUD_NAT).zones("us-central1-a", "us-west4-a")
         .callTimeout(Duration.ofSeconds(5)).build();
 
     gceEmulator = new GceEmulator(model).start();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.cloud.tpu.v2.CreateQueuedResourceRequest;
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.Attempt;
 import dev.acceldispatch.AttemptOutcome;
@@ -53,7 +54,7 @@ class TpuDispatcherIntegrationTest {
     emulator = TpuEmulator.create(CloudModel.create().setProvisioningTime(Duration.ofMillis(300))
         .setDefaultWorkload(Duration.ofSeconds(1), 0)).start();
     client = TpuClient.create(emulator.clientSettings());
-    provider = GcpTpuProvider.builder(client).project("integ-project").zones(WEST, CENTRAL)
+    provider = GcpTpuProvider.builder(client).project("integ-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST, CENTRAL)
         .callTimeout(Duration.ofSeconds(5)).build();
     dispatcher = dispatcher(Dispatcher.builder());
   }

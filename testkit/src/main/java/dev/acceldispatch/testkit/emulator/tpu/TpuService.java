@@ -496,9 +496,11 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       if (op == null) {
         throw Status.NOT_FOUND.withDescription("Operation '" + req.getName() + "' was not found").asRuntimeException();
       }
-      // Never done on the first poll (rule TPU-7): the client must poll again.
+      // A first poll soon after the start is never answered done (rule TPU-7): the client must
+      // poll again. An operation older than the transition time is reported as it stands.
       boolean polledBefore = operationPolls.merge(op.name(), 1, Integer::sum) > 1;
-      return render(op, polledBefore);
+      boolean old = !model.clock().instant().isBefore(op.created().plus(transitionTime));
+      return render(op, polledBefore || old);
     });
   }
 
