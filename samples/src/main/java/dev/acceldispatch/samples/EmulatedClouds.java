@@ -10,12 +10,10 @@ import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
 import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
@@ -129,27 +127,29 @@ public final class EmulatedClouds implements AutoCloseable {
   private void startGce(CloudModel model) {
     GceEmulator emulator = new GceEmulator(model).start();
     closers.push(emulator);
-    String endpoint = emulator.endpoint();
     try {
-      InstancesClient instances = InstancesClient.create(InstancesSettings.newBuilder()
-          .setEndpoint(endpoint)
-          .setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint).build())
-          .build());
+      InstancesClient instances = InstancesClient.create(emulator.instancesSettings());
       closers.push(() -> {
         instances.close();
         instances.awaitTermination(10, TimeUnit.SECONDS);
       });
-      ZoneOperationsClient operations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder()
-          .setEndpoint(endpoint)
-          .setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint).build())
-          .build());
+      ZoneOperationsClient operations = ZoneOperationsClient.create(emulator.zoneOperationsSettings());
       closers.push(() -> {
         operations.close();
         operations.awaitTermination(10, TimeUnit.SECONDS);
       });
-      register(model, GcpGpuProvider.builder(instances, operations).project(PROJECT)
+      MachineTypesClient machineTypes = MachineTypesClient.create(emulator.machineTypesSettings());
+      closers.push(() -> {
+        machineTypes.close();
+        machineTypes.awaitTermination(10, TimeUnit.SECONDS);
+      });
+      AcceleratorTypesClient acceleratorTypes = AcceleratorTypesClient.create(emulator.acceleratorTypesSettings());
+      closers.push(() -> {
+        acceleratorTypes.close();
+        acceleratorTypes.awaitTermination(10, TimeUnit.SECONDS);
+      });
+      register(model, GcpGpuProvider.builder(instances, operations).zoneCatalog(machineTypes, acceleratorTypes)
+          .project(PROJECT).egress(NetworkEgress.CLOUD_NAT)
           .zones(GCE_ZONES.toArray(String[]::new)).callTimeout(Duration.ofSeconds(10)).build());
     } catch (IOException e) {
       throw new UncheckedIOException(e);

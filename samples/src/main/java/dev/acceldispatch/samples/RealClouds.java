@@ -8,7 +8,11 @@ import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.resourcemanager.compute.ComputeManager;
 import com.google.api.gax.core.FixedCredentialsProvider;
 import com.google.auth.oauth2.GoogleCredentials;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
+import com.google.cloud.compute.v1.AcceleratorTypesSettings;
 import com.google.cloud.compute.v1.InstancesClient;
+import com.google.cloud.compute.v1.MachineTypesClient;
+import com.google.cloud.compute.v1.MachineTypesSettings;
 import com.google.cloud.compute.v1.InstancesSettings;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
@@ -154,10 +158,16 @@ public final class RealClouds {
             InstancesClient.create(InstancesSettings.newBuilder().setCredentialsProvider(credentials).build());
         ZoneOperationsClient operations =
             ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder().setCredentialsProvider(credentials).build());
+        MachineTypesClient machineTypes =
+            MachineTypesClient.create(MachineTypesSettings.newBuilder().setCredentialsProvider(credentials).build());
+        AcceleratorTypesClient acceleratorTypes =
+            AcceleratorTypesClient.create(AcceleratorTypesSettings.newBuilder().setCredentialsProvider(credentials).build());
         clients.add(instances);
         clients.add(operations);
-        builder.provider(GcpGpuProvider.builder(instances, operations).project(s.project())
-            .zones(s.gceZones().toArray(String[]::new)).build());
+        clients.add(machineTypes);
+        clients.add(acceleratorTypes);
+        builder.provider(GcpGpuProvider.builder(instances, operations).zoneCatalog(machineTypes, acceleratorTypes)
+            .project(s.project()).egress(GOOGLE_EGRESS).zones(s.gceZones().toArray(String[]::new)).build());
       }
     }
     if (azureCredential != null) {

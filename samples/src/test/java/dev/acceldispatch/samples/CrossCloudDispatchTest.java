@@ -12,12 +12,10 @@ import com.azure.core.http.policy.RetryPolicy;
 import com.azure.core.management.AzureEnvironment;
 import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
 import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.AcceleratorRequest;
@@ -79,6 +77,8 @@ class CrossCloudDispatchTest {
   private TpuClient tpu;
   private InstancesClient instances;
   private ZoneOperationsClient zoneOperations;
+  private MachineTypesClient machineTypes;
+  private AcceleratorTypesClient acceleratorTypes;
   private NioEventLoopGroup azureLoop;
   private GcpTpuProvider tpuProvider;
   private Dispatcher dispatcher;
@@ -94,17 +94,10 @@ class CrossCloudDispatchTest {
         .callTimeout(Duration.ofSeconds(5)).build();
 
     gceEmulator = new GceEmulator(model).start();
-    String gce = gceEmulator.endpoint();
-    instances = InstancesClient.create(InstancesSettings.newBuilder()
-        .setEndpoint(gce)
-        .setCredentialsProvider(NoCredentialsProvider.create())
-        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(gce).build())
-        .build());
-    zoneOperations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder()
-        .setEndpoint(gce)
-        .setCredentialsProvider(NoCredentialsProvider.create())
-        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(gce).build())
-        .build());
+    instances = InstancesClient.create(gceEmulator.instancesSettings());
+    zoneOperations = ZoneOperationsClient.create(gceEmulator.zoneOperationsSettings());
+    machineTypes = MachineTypesClient.create(gceEmulator.machineTypesSettings());
+    acceleratorTypes = AcceleratorTypesClient.create(gceEmulator.acceleratorTypesSettings());
 
     azureEmulator = AzureEmulator.create(model).start();
     azureLoop = new NioEventLoopGroup(2, new DefaultThreadFactory("cross-cloud-azure-netty", true));
@@ -126,7 +119,8 @@ class CrossCloudDispatchTest {
 
     dispatcher = Dispatcher.builder()
         .provider(tpuProvider)
-        .provider(GcpGpuProvider.builder(instances, zoneOperations).project(PROJECT).zones("us-central1-a")
+        .provider(GcpGpuProvider.builder(instances, zoneOperations).zoneCatalog(machineTypes, acceleratorTypes)
+            .project(PROJECT).egress(NetworkEgress.CLOUD_NAT).zones("us-central1-a")
             .callTimeout(Duration.ofSeconds(5)).build())
         .provider(AzureGpuProvider.builder(azure)
             .resourceGroup("ml").regions("eastus")
@@ -147,9 +141,13 @@ class CrossCloudDispatchTest {
     tpu.close();
     instances.close();
     zoneOperations.close();
+    machineTypes.close();
+    acceleratorTypes.close();
     tpu.awaitTermination(10, TimeUnit.SECONDS);
     instances.awaitTermination(10, TimeUnit.SECONDS);
     zoneOperations.awaitTermination(10, TimeUnit.SECONDS);
+    machineTypes.awaitTermination(10, TimeUnit.SECONDS);
+    acceleratorTypes.awaitTermination(10, TimeUnit.SECONDS);
     tpuEmulator.close();
     gceEmulator.close();
     azureEmulator.close();
