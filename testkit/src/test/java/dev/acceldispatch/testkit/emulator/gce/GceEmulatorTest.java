@@ -191,6 +191,27 @@ class GceEmulatorTest {
     assertThat(model.find(vm.getName())).isEmpty();
   }
 
+  /**
+   * Rule GCE-10 (regression: the emulator mixed wall and model time): a stocked-out insert's
+   * operation runs until the model's clock, not the wall clock, passes the stockout delay.
+   */
+  @Test
+  void stockoutDelay_onAManualClock_operationEndsOnlyWhenModelTimeAdvances() throws Exception {
+    dev.acceldispatch.testkit.ManualClock clock = new dev.acceldispatch.testkit.ManualClock();
+    CloudModel manual = CloudModel.create(clock, 1);
+    manual.stockout(Z, "nvidia-t4", Duration.ofHours(1));
+    try (GceEmulator e = new GceEmulator(manual).stockoutDelay(Duration.ofSeconds(30)).start();
+        InstancesClient i = InstancesClient.create(e.instancesSettings());
+        ZoneOperationsClient o = ZoneOperationsClient.create(e.zoneOperationsSettings())) {
+      Operation op = i.insertCallable().call(insert(t4(name(), "exit 0"), UUID.randomUUID().toString()));
+      Thread.sleep(50);
+      assertThat(o.get(P, Z, op.getName()).getStatus()).isEqualTo(Operation.Status.RUNNING);
+      clock.advance(Duration.ofSeconds(31));
+      Operation done = o.get(P, Z, op.getName());
+      assertThat(done.getStatus()).isEqualTo(Operation.Status.DONE);
+    }
+  }
+
   private static InsertInstanceRequest insert(Instance vm, String requestId) {
     return InsertInstanceRequest.newBuilder().setProject(P).setZone(Z).setInstanceResource(vm).setRequestId(requestId).build();
   }
