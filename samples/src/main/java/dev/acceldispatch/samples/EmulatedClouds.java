@@ -128,32 +128,25 @@ public final class EmulatedClouds implements AutoCloseable {
     GceEmulator emulator = new GceEmulator(model).start();
     closers.push(emulator);
     try {
-      InstancesClient instances = InstancesClient.create(emulator.instancesSettings());
-      closers.push(() -> {
-        instances.close();
-        instances.awaitTermination(10, TimeUnit.SECONDS);
-      });
-      ZoneOperationsClient operations = ZoneOperationsClient.create(emulator.zoneOperationsSettings());
-      closers.push(() -> {
-        operations.close();
-        operations.awaitTermination(10, TimeUnit.SECONDS);
-      });
-      MachineTypesClient machineTypes = MachineTypesClient.create(emulator.machineTypesSettings());
-      closers.push(() -> {
-        machineTypes.close();
-        machineTypes.awaitTermination(10, TimeUnit.SECONDS);
-      });
-      AcceleratorTypesClient acceleratorTypes = AcceleratorTypesClient.create(emulator.acceleratorTypesSettings());
-      closers.push(() -> {
-        acceleratorTypes.close();
-        acceleratorTypes.awaitTermination(10, TimeUnit.SECONDS);
-      });
+      InstancesClient instances = owned(InstancesClient.create(emulator.instancesSettings()));
+      ZoneOperationsClient operations = owned(ZoneOperationsClient.create(emulator.zoneOperationsSettings()));
+      MachineTypesClient machineTypes = owned(MachineTypesClient.create(emulator.machineTypesSettings()));
+      AcceleratorTypesClient acceleratorTypes = owned(AcceleratorTypesClient.create(emulator.acceleratorTypesSettings()));
       register(model, GcpGpuProvider.builder(instances, operations).zoneCatalog(machineTypes, acceleratorTypes)
           .project(PROJECT).egress(NetworkEgress.CLOUD_NAT)
           .zones(GCE_ZONES.toArray(String[]::new)).callTimeout(Duration.ofSeconds(10)).build());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Closes {@code client} (and waits for its threads) when the demo closes. */
+  private <C extends com.google.api.gax.core.BackgroundResource> C owned(C client) {
+    closers.push(() -> {
+      client.close();
+      client.awaitTermination(10, TimeUnit.SECONDS);
+    });
+    return client;
   }
 
   private void startAzure(CloudModel model) {

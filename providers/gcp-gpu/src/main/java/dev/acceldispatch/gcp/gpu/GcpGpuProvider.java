@@ -30,8 +30,8 @@ import com.google.cloud.compute.v1.ZoneOperationsClient;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
-import dev.acceldispatch.Workload;
 import dev.acceldispatch.gcp.NetworkEgress;
+import dev.acceldispatch.gcp.internal.CloudOutcomes;
 import dev.acceldispatch.gcp.internal.ExitReporter;
 import dev.acceldispatch.gcp.internal.GcpNames;
 import dev.acceldispatch.gcp.internal.GcpZones;
@@ -281,7 +281,7 @@ public final class GcpGpuProvider implements Provider {
           id, zone, "INVALID_OFFER", "offer " + offer.key() + " is not one of this provider's offers", null);
     }
     String name = request.resourceName();
-    requireEgress(request.workload(), zone);
+    CloudOutcomes.requireReachableImage(id, zone, externalIp, egress, request.workload());
     if (!availability.zone(zone).offers(type)) {
       // The lists changed since the offers were made: refuse without spending an insert.
       throw new ProviderException.CapacityUnavailable(id, zone, "MACHINE_TYPE_NOT_IN_ZONE",
@@ -413,15 +413,7 @@ public final class GcpGpuProvider implements Provider {
     return b.build();
   }
 
-  /** Refuses, before any call, a container whose image the VM's network cannot reach. */
-  private void requireEgress(Workload w, String zone) {
-    if (!externalIp && w.kind() == Workload.Kind.CONTAINER && !egress.canPull(w.image())) {
-      throw new ProviderException.InvalidRequest(id, zone, "EGRESS_UNAVAILABLE",
-          "image '" + w.image() + "' cannot be pulled: the VMs have no external IP and the subnet declares "
-              + egress + " egress, which reaches only Artifact Registry (*-docker.pkg.dev) and gcr.io;"
-              + " use such an image, declare egress(NetworkEgress.CLOUD_NAT), or externalIp(true)", null);
-    }
-  }
+
 
   // ---- status -----------------------------------------------------------------------------------
 
@@ -505,7 +497,7 @@ public final class GcpGpuProvider implements Provider {
         return ResourceStatus.pending("insert operation " + opName + " is " + op.getStatus());
       }
       if (op != null && GceErrors.failed(op)) {
-        return terminal(GceErrors.fromOperation(id, zone, op), "insert of instance " + resource.name() + " failed");
+        return CloudOutcomes.terminal(GceErrors.fromOperation(id, zone, op), "insert of instance " + resource.name() + " failed");
       }
     }
     boolean spot = Boolean.parseBoolean(resource.attributes().get(ATTR_SPOT));
@@ -515,20 +507,7 @@ public final class GcpGpuProvider implements Provider {
     return ResourceStatus.gone("instance " + resource.name() + " not found in " + zone);
   }
 
-  /**
-   * What {@code status} reports for a failed insert: capacity, quota and throttling are thrown, as
-   * the {@link Provider#status} contract allows (the engine fails over or waits); anything else
-   * (UNSUPPORTED_OPERATION, a permission error, ...) ends the attempt with exit code -1 and the
-   * cloud's code and message.
-   */
-  private static ResourceStatus terminal(ProviderException e, String words) {
-    if (e instanceof ProviderException.CapacityUnavailable || e instanceof ProviderException.QuotaExceeded
-        || e instanceof ProviderException.Throttled) {
-      throw e;
-    }
-    return new ResourceStatus(ResourceStatus.Phase.FAILED, -1, words + ": " + e.cloudCode() + " " + e.cloudMessage(),
-        Map.of("cloudCode", e.cloudCode(), "cloudMessage", e.cloudMessage()));
-  }
+
 
   /** The insert operation, or null when GCE no longer knows it. */
   private Operation insertOperation(String zone, String opName) {
@@ -885,11 +864,7 @@ public final class GcpGpuProvider implements Provider {
         throw new IllegalStateException("zoneCatalog: pass the MachineTypesClient and AcceleratorTypesClient with"
             + " zoneCatalog(...), so machine types are offered only in the zones that have them");
       }
-      if (!externalIp && egress == null) {
-        throw new IllegalStateException("egress: instances have no external IP (externalIp(false), the default), so"
-            + " their subnet must provide egress to pull images; declare egress(NetworkEgress.CLOUD_NAT) or"
-            + " egress(NetworkEgress.PRIVATE_GOOGLE_ACCESS), or set externalIp(true)");
-      }
+      CloudOutcomes.requireDeclaredEgress(externalIp, egress, "instances");
       return new GcpGpuProvider(this);
     }
   }

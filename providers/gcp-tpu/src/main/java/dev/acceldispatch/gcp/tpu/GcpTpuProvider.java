@@ -29,8 +29,8 @@ import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Shapes;
-import dev.acceldispatch.Workload;
 import dev.acceldispatch.gcp.NetworkEgress;
+import dev.acceldispatch.gcp.internal.CloudOutcomes;
 import dev.acceldispatch.gcp.internal.ExitReporter;
 import dev.acceldispatch.gcp.internal.GcpNames;
 import dev.acceldispatch.gcp.internal.GcpZones;
@@ -229,7 +229,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       throw new ProviderException.InvalidRequest(id, zone, "INVALID_OFFER",
           "machine type '" + offer.machineType() + "' is not a v5e slice (v5litepod-N)", null);
     }
-    requireEgress(r.workload(), zone);
+    CloudOutcomes.requireReachableImage(id, zone, externalIp, egress, r.workload());
     String script;
     try {
       StartupScript.Builder s = StartupScript.forWorkload(r.workload())
@@ -297,15 +297,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     }
   }
 
-  /** Refuses, before any call, a container whose image the nodes' network cannot reach. */
-  private void requireEgress(Workload w, String zone) {
-    if (!externalIp && w.kind() == Workload.Kind.CONTAINER && !egress.canPull(w.image())) {
-      throw new ProviderException.InvalidRequest(id, zone, "EGRESS_UNAVAILABLE",
-          "image '" + w.image() + "' cannot be pulled: the nodes have no external IP and the subnet declares "
-              + egress + " egress, which reaches only Artifact Registry (*-docker.pkg.dev) and gcr.io;"
-              + " use such an image, declare egress(NetworkEgress.CLOUD_NAT), or externalIp(true)", null);
-    }
-  }
+
 
   // ---- status -----------------------------------------------------------------------------------
 
@@ -361,7 +353,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       throw new ProviderException.CapacityUnavailable(id, zone, "QUEUED_RESOURCE_EXPIRED",
           "the queued resource failed when its valid_until passed without capacity (" + said + ")", null);
     }
-    return terminal(TpuErrors.fromStatus(id, zone, error), words);
+    return CloudOutcomes.terminal(TpuErrors.fromStatus(id, zone, error), words);
   }
 
   private boolean pastValidUntil(QueuedResource qr) {
@@ -372,19 +364,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     return !clock.instant().isBefore(Instant.ofEpochSecond(t.getSeconds(), t.getNanos()));
   }
 
-  /**
-   * What {@code status} reports for a cloud error: capacity, quota and throttling are thrown, as the
-   * {@link Provider#status} contract allows (the engine fails over or waits); anything else ends
-   * the attempt with exit code -1 and the cloud's code and message.
-   */
-  private static ResourceStatus terminal(ProviderException e, String words) {
-    if (e instanceof ProviderException.CapacityUnavailable || e instanceof ProviderException.QuotaExceeded
-        || e instanceof ProviderException.Throttled) {
-      throw e;
-    }
-    return new ResourceStatus(ResourceStatus.Phase.FAILED, -1, words + ": " + e.cloudCode() + " " + e.cloudMessage(),
-        Map.of("cloudCode", e.cloudCode(), "cloudMessage", e.cloudMessage()));
-  }
+
 
   /**
    * The queued resource is not there. If this provider created it, its create operation says
@@ -408,7 +388,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
         return ResourceStatus.pending("create operation " + opName + " still running");
       }
       if (op != null && op.hasError()) {
-        return terminal(TpuErrors.fromStatus(id, zone, op.getError()), "create of queued resource " + resource.name() + " failed");
+        return CloudOutcomes.terminal(TpuErrors.fromStatus(id, zone, op.getError()), "create of queued resource " + resource.name() + " failed");
       }
     }
     return ResourceStatus.gone("queued resource " + resource.name() + " not found");
@@ -791,11 +771,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       if (zones.isEmpty()) {
         throw new IllegalStateException("zones: name at least one zone with zones(...), e.g. us-west4-a");
       }
-      if (!externalIp && egress == null) {
-        throw new IllegalStateException("egress: nodes have no external IP (externalIp(false), the default), so"
-            + " their subnet must provide egress to pull images; declare egress(NetworkEgress.CLOUD_NAT) or"
-            + " egress(NetworkEgress.PRIVATE_GOOGLE_ACCESS), or set externalIp(true)");
-      }
+      CloudOutcomes.requireDeclaredEgress(externalIp, egress, "nodes");
       if (client != null) {
         return new GcpTpuProvider(this, client, false);
       }

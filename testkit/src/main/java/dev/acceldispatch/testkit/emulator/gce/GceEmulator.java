@@ -11,6 +11,7 @@ import com.google.cloud.compute.v1.Help;
 import com.google.cloud.compute.v1.HelpLink;
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.api.gax.rpc.ClientSettings;
 import com.google.cloud.compute.v1.AcceleratorTypeList;
 import com.google.cloud.compute.v1.AcceleratorTypesSettings;
 import com.google.cloud.compute.v1.InstancesSettings;
@@ -312,38 +313,27 @@ public final class GceEmulator implements AutoCloseable {
 
   /** Settings for a real {@code InstancesClient} on this emulator: its http endpoint, no credentials. */
   public InstancesSettings instancesSettings() {
-    try {
-      return InstancesSettings.newBuilder().setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(channel()).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return wired(InstancesSettings.newBuilder());
   }
 
   /** Settings for a real {@code ZoneOperationsClient} on this emulator. */
   public ZoneOperationsSettings zoneOperationsSettings() {
-    try {
-      return ZoneOperationsSettings.newBuilder().setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(channel()).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return wired(ZoneOperationsSettings.newBuilder());
   }
 
   /** Settings for a real {@code MachineTypesClient} on this emulator. */
   public MachineTypesSettings machineTypesSettings() {
-    try {
-      return MachineTypesSettings.newBuilder().setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(channel()).build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return wired(MachineTypesSettings.newBuilder());
   }
 
   /** Settings for a real {@code AcceleratorTypesClient} on this emulator. */
   public AcceleratorTypesSettings acceleratorTypesSettings() {
+    return wired(AcceleratorTypesSettings.newBuilder());
+  }
+
+  private <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> S wired(B builder) {
     try {
-      return AcceleratorTypesSettings.newBuilder().setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create())
+      return builder.setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create())
           .setTransportChannelProvider(channel()).build();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
