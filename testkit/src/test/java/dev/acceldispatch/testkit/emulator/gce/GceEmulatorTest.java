@@ -212,6 +212,18 @@ class GceEmulatorTest {
     }
   }
 
+  /** Rule GCE-8: a startup script over 262144 bytes, or a spot VM that would live-migrate, is refused. */
+  @Test
+  void insert_oversizedStartupScriptOrSpotWithMigrate_is400() {
+    Instance big = t4(name(), "x".repeat(262_145));
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(big, UUID.randomUUID().toString())))
+        .rootCause().hasMessageContaining("400").hasMessageContaining("262144");
+    Instance t4 = t4(name(), "exit 0");
+    Instance migrating = t4.toBuilder().setScheduling(t4.getScheduling().toBuilder().setOnHostMaintenance("MIGRATE")).build();
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(migrating, UUID.randomUUID().toString())))
+        .rootCause().hasMessageContaining("400").hasMessageContaining("TERMINATE");
+  }
+
   private static InsertInstanceRequest insert(Instance vm, String requestId) {
     return InsertInstanceRequest.newBuilder().setProject(P).setZone(Z).setInstanceResource(vm).setRequestId(requestId).build();
   }
