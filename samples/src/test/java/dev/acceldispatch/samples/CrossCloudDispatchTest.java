@@ -222,7 +222,9 @@ class CrossCloudDispatchTest {
     assertThat(model.calls("gce.insert")).isEmpty();
     assertThat(model.calls(AzureEmulator.OP_PUT)).isEmpty();
     assertThat(model.liveResources()).isZero();
-    assertThat(tpuEmulator.queuedResourceCount()).isZero();
+    // A TPU delete takes time (the queued resource shows DELETING first, rule TPU-8).
+    dev.acceldispatch.testkit.Await.until("queued resources gone", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> tpuEmulator.queuedResourceCount() == 0 ? true : null);
   }
 
   @Test
@@ -249,6 +251,8 @@ class CrossCloudDispatchTest {
     assertThat(after.ranked().get(0).offer().providerId()).isEqualTo(GcpGpuProvider.DEFAULT_ID);
     assertThat(after.excluded()).anySatisfy(line -> assertThat(line).contains("gcp-tpu/").contains("capacity"));
     assertThat(model.liveResources()).isZero();
-    assertThat(tpuEmulator.queuedResourceCount()).isZero();
+    // A TPU delete takes time (the queued resource shows DELETING first, rule TPU-8).
+    dev.acceldispatch.testkit.Await.until("queued resources gone", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> tpuEmulator.queuedResourceCount() == 0 ? true : null);
   }
 }
