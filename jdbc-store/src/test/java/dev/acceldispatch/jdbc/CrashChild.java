@@ -49,7 +49,7 @@ public final class CrashChild {
             .build())
         .build();
     TpuClient client = TpuClient.create(settings);
-    GcpTpuProvider tpu = GcpTpuProvider.builder(client).project("crash-project").zones("us-west4-a")
+    GcpTpuProvider tpu = GcpTpuProvider.builder(client).project("crash-project").externalIp(true).zones("us-west4-a")
         .slices(8).callTimeout(Duration.ofSeconds(5))
         .limits(new ProviderLimits(500, Duration.ofSeconds(10), 4, Duration.ofMillis(100), Duration.ofSeconds(1), 50, Duration.ofSeconds(2)))
         .build();

@@ -1,13 +1,12 @@
 package dev.acceldispatch.samples;
 
 import com.azure.resourcemanager.compute.ComputeManager;
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
 import dev.acceldispatch.azure.gpu.SubnetEgress;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
@@ -113,7 +112,7 @@ public final class EmulatedClouds implements AutoCloseable {
       client.close();
       client.awaitTermination(10, TimeUnit.SECONDS);
     });
-    GcpTpuProvider provider = GcpTpuProvider.builder(client).project(PROJECT)
+    GcpTpuProvider provider = GcpTpuProvider.builder(client).project(PROJECT).egress(NetworkEgress.CLOUD_NAT)
         .zones(TPU_ZONES.toArray(String[]::new)).callTimeout(Duration.ofSeconds(10)).build();
     closers.push(provider);
     register(model, provider);
@@ -122,31 +121,26 @@ public final class EmulatedClouds implements AutoCloseable {
   private void startGce(CloudModel model) {
     GceEmulator emulator = new GceEmulator(model).start();
     closers.push(emulator);
-    String endpoint = emulator.endpoint();
     try {
-      InstancesClient instances = InstancesClient.create(InstancesSettings.newBuilder()
-          .setEndpoint(endpoint)
-          .setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint).build())
-          .build());
-      closers.push(() -> {
-        instances.close();
-        instances.awaitTermination(10, TimeUnit.SECONDS);
-      });
-      ZoneOperationsClient operations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder()
-          .setEndpoint(endpoint)
-          .setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint).build())
-          .build());
-      closers.push(() -> {
-        operations.close();
-        operations.awaitTermination(10, TimeUnit.SECONDS);
-      });
-      register(model, GcpGpuProvider.builder(instances, operations).project(PROJECT)
+      InstancesClient instances = owned(InstancesClient.create(emulator.instancesSettings()));
+      ZoneOperationsClient operations = owned(ZoneOperationsClient.create(emulator.zoneOperationsSettings()));
+      MachineTypesClient machineTypes = owned(MachineTypesClient.create(emulator.machineTypesSettings()));
+      AcceleratorTypesClient acceleratorTypes = owned(AcceleratorTypesClient.create(emulator.acceleratorTypesSettings()));
+      register(model, GcpGpuProvider.builder(instances, operations).zoneCatalog(machineTypes, acceleratorTypes)
+          .project(PROJECT).egress(NetworkEgress.CLOUD_NAT)
           .zones(GCE_ZONES.toArray(String[]::new)).callTimeout(Duration.ofSeconds(10)).build());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Closes {@code client} (and waits for its threads) when the demo closes. */
+  private <C extends com.google.api.gax.core.BackgroundResource> C owned(C client) {
+    closers.push(() -> {
+      client.close();
+      client.awaitTermination(10, TimeUnit.SECONDS);
+    });
+    return client;
   }
 
   private void startAzure(CloudModel model) {

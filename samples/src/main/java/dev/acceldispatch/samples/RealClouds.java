@@ -8,7 +8,11 @@ import com.azure.identity.DefaultAzureCredentialBuilder;
 import com.azure.resourcemanager.compute.ComputeManager;
 import com.google.api.gax.core.FixedCredentialsProvider;
 import com.google.auth.oauth2.GoogleCredentials;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
+import com.google.cloud.compute.v1.AcceleratorTypesSettings;
 import com.google.cloud.compute.v1.InstancesClient;
+import com.google.cloud.compute.v1.MachineTypesClient;
+import com.google.cloud.compute.v1.MachineTypesSettings;
 import com.google.cloud.compute.v1.InstancesSettings;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
@@ -25,6 +29,7 @@ import dev.acceldispatch.Shapes;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.azure.gpu.AzureGpuProvider;
 import dev.acceldispatch.azure.gpu.SubnetEgress;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.gcp.gpu.GcpGpuProvider;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
 import java.io.IOException;
@@ -68,6 +73,12 @@ public final class RealClouds {
   static final int MISSING_SETTINGS = 2;
   /** Status when credentials cannot be found. */
   static final int NO_CREDENTIALS = 3;
+
+  /**
+   * The Google machines get no external IP; this example assumes the subnet of the project's
+   * default network has Cloud NAT (see the gcp-tpu and gcp-gpu READMEs for what each choice needs).
+   */
+  static final NetworkEgress GOOGLE_EGRESS = NetworkEgress.CLOUD_NAT;
 
   private RealClouds() {}
 
@@ -146,17 +157,23 @@ public final class RealClouds {
       if (!s.tpuZones().isEmpty()) {
         TpuClient tpu = TpuClient.create(TpuSettings.newBuilder().setCredentialsProvider(credentials).build());
         clients.add(tpu);
-        builder.provider(GcpTpuProvider.builder(tpu).project(s.project()).zones(s.tpuZones().toArray(String[]::new)).build());
+        builder.provider(GcpTpuProvider.builder(tpu).project(s.project()).egress(GOOGLE_EGRESS).zones(s.tpuZones().toArray(String[]::new)).build());
       }
       if (!s.gceZones().isEmpty()) {
         InstancesClient instances =
             InstancesClient.create(InstancesSettings.newBuilder().setCredentialsProvider(credentials).build());
         ZoneOperationsClient operations =
             ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder().setCredentialsProvider(credentials).build());
+        MachineTypesClient machineTypes =
+            MachineTypesClient.create(MachineTypesSettings.newBuilder().setCredentialsProvider(credentials).build());
+        AcceleratorTypesClient acceleratorTypes =
+            AcceleratorTypesClient.create(AcceleratorTypesSettings.newBuilder().setCredentialsProvider(credentials).build());
         clients.add(instances);
         clients.add(operations);
-        builder.provider(GcpGpuProvider.builder(instances, operations).project(s.project())
-            .zones(s.gceZones().toArray(String[]::new)).build());
+        clients.add(machineTypes);
+        clients.add(acceleratorTypes);
+        builder.provider(GcpGpuProvider.builder(instances, operations).zoneCatalog(machineTypes, acceleratorTypes)
+            .project(s.project()).egress(GOOGLE_EGRESS).zones(s.gceZones().toArray(String[]::new)).build());
       }
     }
     if (azureCredential != null) {

@@ -3,13 +3,12 @@ package dev.acceldispatch.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.azure.resourcemanager.compute.ComputeManager;
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.AcceleratorRequest;
 import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.AcceleratorType;
@@ -66,6 +65,8 @@ class CrossCloudDispatchTest {
   private TpuClient tpu;
   private InstancesClient instances;
   private ZoneOperationsClient zoneOperations;
+  private MachineTypesClient machineTypes;
+  private AcceleratorTypesClient acceleratorTypes;
   private GcpTpuProvider tpuProvider;
   private Dispatcher dispatcher;
   private final RecordingListener events = new RecordingListener();
@@ -76,21 +77,14 @@ class CrossCloudDispatchTest {
 
     tpuEmulator = TpuEmulator.create(model).start();
     tpu = TpuClient.create(tpuEmulator.clientSettings());
-    tpuProvider = GcpTpuProvider.builder(tpu).project(PROJECT).zones("us-central1-a", "us-west4-a")
+    tpuProvider = GcpTpuProvider.builder(tpu).project(PROJECT).egress(NetworkEgress.CLOUD_NAT).zones("us-central1-a", "us-west4-a")
         .callTimeout(Duration.ofSeconds(5)).build();
 
     gceEmulator = new GceEmulator(model).start();
-    String gce = gceEmulator.endpoint();
-    instances = InstancesClient.create(InstancesSettings.newBuilder()
-        .setEndpoint(gce)
-        .setCredentialsProvider(NoCredentialsProvider.create())
-        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(gce).build())
-        .build());
-    zoneOperations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder()
-        .setEndpoint(gce)
-        .setCredentialsProvider(NoCredentialsProvider.create())
-        .setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(gce).build())
-        .build());
+    instances = InstancesClient.create(gceEmulator.instancesSettings());
+    zoneOperations = ZoneOperationsClient.create(gceEmulator.zoneOperationsSettings());
+    machineTypes = MachineTypesClient.create(gceEmulator.machineTypesSettings());
+    acceleratorTypes = AcceleratorTypesClient.create(gceEmulator.acceleratorTypesSettings());
 
     azureEmulator = AzureEmulator.create(model).start();
     String subscription = "00000000-0000-0000-0000-00000000cc01";
@@ -100,7 +94,8 @@ class CrossCloudDispatchTest {
 
     dispatcher = Dispatcher.builder()
         .provider(tpuProvider)
-        .provider(GcpGpuProvider.builder(instances, zoneOperations).project(PROJECT).zones("us-central1-a")
+        .provider(GcpGpuProvider.builder(instances, zoneOperations).zoneCatalog(machineTypes, acceleratorTypes)
+            .project(PROJECT).egress(NetworkEgress.CLOUD_NAT).zones("us-central1-a")
             .callTimeout(Duration.ofSeconds(5)).build())
         .provider(AzureGpuProvider.builder(azure)
             .resourceGroup("ml").regions("eastus")
@@ -123,9 +118,13 @@ class CrossCloudDispatchTest {
     tpu.close();
     instances.close();
     zoneOperations.close();
+    machineTypes.close();
+    acceleratorTypes.close();
     tpu.awaitTermination(10, TimeUnit.SECONDS);
     instances.awaitTermination(10, TimeUnit.SECONDS);
     zoneOperations.awaitTermination(10, TimeUnit.SECONDS);
+    machineTypes.awaitTermination(10, TimeUnit.SECONDS);
+    acceleratorTypes.awaitTermination(10, TimeUnit.SECONDS);
     tpuEmulator.close();
     gceEmulator.close();
     azureEmulator.close();
@@ -199,7 +198,9 @@ class CrossCloudDispatchTest {
     assertThat(model.calls("gce.insert")).isEmpty();
     assertThat(model.calls(AzureEmulator.OP_PUT)).isEmpty();
     assertThat(model.liveResources()).isZero();
-    assertThat(tpuEmulator.queuedResourceCount()).isZero();
+    // A TPU delete takes time (the queued resource shows DELETING first, rule TPU-8).
+    dev.acceldispatch.testkit.Await.until("queued resources gone", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> tpuEmulator.queuedResourceCount() == 0 ? true : null);
   }
 
   @Test
@@ -226,6 +227,8 @@ class CrossCloudDispatchTest {
     assertThat(after.ranked().get(0).offer().providerId()).isEqualTo(GcpGpuProvider.DEFAULT_ID);
     assertThat(after.excluded()).anySatisfy(line -> assertThat(line).contains("gcp-tpu/").contains("capacity"));
     assertThat(model.liveResources()).isZero();
-    assertThat(tpuEmulator.queuedResourceCount()).isZero();
+    // A TPU delete takes time (the queued resource shows DELETING first, rule TPU-8).
+    dev.acceldispatch.testkit.Await.until("queued resources gone", Duration.ofSeconds(10), Duration.ofMillis(50),
+        () -> tpuEmulator.queuedResourceCount() == 0 ? true : null);
   }
 }

@@ -3,6 +3,7 @@ package dev.acceldispatch.samples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.gcp.tpu.GcpTpuProvider;
@@ -68,7 +69,7 @@ class FineTuneServiceTest {
         .setDefaultWorkload(Duration.ofSeconds(1), 0);
     try (TpuEmulator emulator = TpuEmulator.create(cloud).start()) {
       TpuClient client = TpuClient.create(emulator.clientSettings());
-      try (GcpTpuProvider provider = GcpTpuProvider.builder(client).project("test-project").zones("us-west4-a").build();
+      try (GcpTpuProvider provider = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones("us-west4-a").build();
           Dispatcher dispatcher = Dispatcher.builder()
               .provider(provider)
               .pollInterval(Duration.ofMillis(200), Duration.ofSeconds(1))

@@ -1,10 +1,13 @@
 package dev.acceldispatch.gcp.gpu;
 
 import com.google.api.gax.httpjson.HttpJsonCallContext;
-import com.google.api.gax.retrying.RetrySettings;
 import com.google.api.gax.rpc.ApiCallContext;
 import com.google.api.gax.rpc.ApiException;
 import com.google.cloud.compute.v1.AcceleratorConfig;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
+import com.google.cloud.compute.v1.ListAcceleratorTypesRequest;
+import com.google.cloud.compute.v1.ListMachineTypesRequest;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.AccessConfig;
 import com.google.cloud.compute.v1.AttachedDisk;
 import com.google.cloud.compute.v1.AttachedDiskInitializeParams;
@@ -28,6 +31,13 @@ import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Secret;
+import dev.acceldispatch.gcp.NetworkEgress;
+import dev.acceldispatch.gcp.internal.CloudOutcomes;
+import dev.acceldispatch.gcp.internal.ExitReporter;
+import dev.acceldispatch.gcp.internal.GcpNames;
+import dev.acceldispatch.gcp.internal.GcpZones;
+import dev.acceldispatch.gcp.internal.RequestIds;
+import dev.acceldispatch.gcp.internal.SingleAttempt;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -44,7 +54,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -108,7 +117,7 @@ public final class GcpGpuProvider implements Provider {
   /** The default provider id. */
   public static final String DEFAULT_ID = "gcp-gpu";
   /** The guest attribute (namespace/key) the startup script writes the exit code to. */
-  public static final String EXIT_CODE_ATTRIBUTE = "acceldispatch/exit-code";
+  public static final String EXIT_CODE_ATTRIBUTE = ExitReporter.ATTRIBUTE;
   /**
    * The default boot image: a Deep Learning VM image family with NVIDIA drivers and Docker with
    * the NVIDIA container toolkit (family name unconfirmed offline; set your own with {@link
@@ -141,6 +150,9 @@ public final class GcpGpuProvider implements Provider {
   private final int bootDiskGb;
   private final String network;
   private final boolean externalIp;
+  private final NetworkEgress egress;
+  private final Map<String, String> bootDiskTypes;
+  private final ZoneAvailability availability;
   private final String serviceAccount;
   private final SpotTermination spotTermination;
   private final Function<String, String> secretFetcher;
@@ -148,6 +160,7 @@ public final class GcpGpuProvider implements Provider {
   private final Duration callTimeout;
   private final ProviderLimits limits;
   private final ApiRateLimiter rateLimiter;
+  private final Clock clock;
 
   private GcpGpuProvider(Builder b) {
     this.id = b.id;
@@ -166,17 +179,42 @@ public final class GcpGpuProvider implements Provider {
     this.bootDiskGb = b.bootDiskGb;
     this.network = b.network;
     this.externalIp = b.externalIp;
+    this.egress = b.egress;
+    this.bootDiskTypes = Map.copyOf(b.bootDiskTypes);
     this.serviceAccount = b.serviceAccount;
     this.spotTermination = b.spotTermination;
     this.secretFetcher = b.secretFetcher;
     this.dockerArgs = List.copyOf(b.dockerArgs);
     this.callTimeout = b.callTimeout;
     this.rateLimiter = new ApiRateLimiter(b.apiQuotas, b.clock);
+    this.clock = b.clock;
     this.limits = b.limits != null ? b.limits : defaultLimits(b.apiQuotas, b.callTimeout);
+    for (GpuMachineType t : machineTypes.values()) {
+      if (BootDiskTypes.forMachineType(bootDiskTypes, t.machineType()) == null) {
+        throw new IllegalArgumentException("machineTypes: no boot disk type known for " + t.machineType()
+            + "; name one with bootDiskType(\"" + BootDiskTypes.seriesKeys(t.machineType())[0] + "\", ...)");
+      }
+    }
+    MachineTypesClient machineTypeList = b.machineTypeList;
+    AcceleratorTypesClient acceleratorTypeList = b.acceleratorTypeList;
+    this.availability = new ZoneAvailability(
+        zone -> readZone(machineTypeList, acceleratorTypeList, zone), b.catalogRefresh, b.clock);
     List<Offer> list = new ArrayList<>();
     for (String zone : zones) {
-      String region = region(zone);
+      String region = GcpZones.region(zone);
+      ZoneAvailability.Zone here;
+      try {
+        here = availability.zone(zone);
+      } catch (ProviderException e) {
+        throw new IllegalStateException("zones: could not read the machine and accelerator types of zone " + zone
+            + " (" + e.cloudCode() + ": " + e.cloudMessage() + ")", e);
+      }
       for (GpuMachineType t : machineTypes.values()) {
+        if (!here.offers(t)) {
+          // Offered only where the machine type (and an N1's GPU) exists: an offer elsewhere
+          // would cost a job an attempt per zone that lacks the series.
+          continue;
+        }
         PriceCatalog.Prices p = b.prices.require(id, t.sku(), region);
         Money spot = b.spot ? p.spot() : null;
         list.add(Offer.of(id, region, zone, t.shape(), t.machineType(), p.onDemand(), spot));
@@ -193,6 +231,29 @@ public final class GcpGpuProvider implements Provider {
    */
   public static Builder builder(InstancesClient instances, ZoneOperationsClient zoneOperations) {
     return new Builder(instances, zoneOperations);
+  }
+
+  /** One zone's machine-type and accelerator-type lists, through the host's clients. */
+  private ZoneAvailability.Zone readZone(MachineTypesClient mt, AcceleratorTypesClient at, String zone) {
+    List<com.google.cloud.compute.v1.MachineType> types = new ArrayList<>();
+    String token = "";
+    do {
+      ListMachineTypesRequest req = ListMachineTypesRequest.newBuilder().setProject(project).setZone(zone)
+          .setMaxResults(500).setPageToken(token).build();
+      var page = call(ApiRateLimiter.Group.LIST, zone, () -> mt.listCallable().call(req, context()));
+      types.addAll(page.getItemsList());
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    List<com.google.cloud.compute.v1.AcceleratorType> accels = new ArrayList<>();
+    token = "";
+    do {
+      ListAcceleratorTypesRequest req = ListAcceleratorTypesRequest.newBuilder().setProject(project).setZone(zone)
+          .setMaxResults(500).setPageToken(token).build();
+      var page = call(ApiRateLimiter.Group.LIST, zone, () -> at.listCallable().call(req, context()));
+      accels.addAll(page.getItemsList());
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    return ZoneAvailability.of(types, accels, clock.instant());
   }
 
   @Override
@@ -222,7 +283,14 @@ public final class GcpGpuProvider implements Provider {
           id, zone, "INVALID_OFFER", "offer " + offer.key() + " is not one of this provider's offers", null);
     }
     String name = request.resourceName();
-    if (!GceNames.isValidInstanceName(name)) {
+    CloudOutcomes.requireReachableImage(id, zone, externalIp, egress, request.workload());
+    if (!availability.zone(zone).offers(type)) {
+      // The lists changed since the offers were made: refuse without spending an insert.
+      throw new ProviderException.CapacityUnavailable(id, zone, "MACHINE_TYPE_NOT_IN_ZONE",
+          "machine type " + type.machineType() + (type.guestAcceleratorType() == null ? "" : " with " + type.guestAcceleratorType())
+              + " is no longer offered in zone " + zone, null);
+    }
+    if (!GcpNames.isValidResourceName(name)) {
       throw new ProviderException.InvalidRequest(
           id, zone, "INVALID_NAME", "resource name '" + name + "' does not fit GCE's instance name rules", null);
     }
@@ -231,7 +299,7 @@ public final class GcpGpuProvider implements Provider {
         InsertInstanceRequest.newBuilder()
             .setProject(project)
             .setZone(zone)
-            .setRequestId(requestId(zone, name))
+            .setRequestId(RequestIds.stable("gce-insert", project, zone, name))
             .setInstanceResource(instance)
             .build();
     Operation op;
@@ -253,8 +321,8 @@ public final class GcpGpuProvider implements Provider {
   private ProvisionedResource adopt(ProvisionRequest request, String zone) {
     String name = request.resourceName();
     Instance existing = call(ApiRateLimiter.Group.READ, zone, () -> instances.getCallable().call(get(zone, name), context()));
-    String fleet = existing.getLabelsMap().get(GceNames.labelKey(ProvisionRequest.LABEL_FLEET));
-    if (!GceNames.labelValue(request.fleetId()).equals(fleet)) {
+    String fleet = existing.getLabelsMap().get(GcpNames.labelKey(ProvisionRequest.LABEL_FLEET));
+    if (!GcpNames.labelValue(request.fleetId()).equals(fleet)) {
       throw new ProviderException.InvalidRequest(
           id, zone, "alreadyExists",
           "instance " + name + " exists but is not labelled as fleet " + request.fleetId() + "; not adopting it", null);
@@ -280,11 +348,7 @@ public final class GcpGpuProvider implements Provider {
         StartupScript.forWorkload(request.workload())
             .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
             .dockerArgs(dockerArgs.toArray(String[]::new))
-            .exitReporter(
-                "curl -sS --retry 5 -X PUT --data \"$rc\" -H 'Metadata-Flavor: Google' "
-                    + StartupScript.quote(
-                        "http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/"
-                            + EXIT_CODE_ATTRIBUTE));
+            .exitReporter(ExitReporter.command());
     if (secretFetcher != null) {
       b.secretFetcher(secretFetcher);
     }
@@ -293,7 +357,7 @@ public final class GcpGpuProvider implements Provider {
       script = b.build();
     } catch (IllegalArgumentException e) {
       // The message names the secret variables, never their values.
-      throw new ProviderException.InvalidRequest(id, zone, "SECRETS_WITHOUT_STORE", e.getMessage(), null);
+      throw new ProviderException.InvalidRequest(id, zone, "SECRETS_UNSUPPORTED", e.getMessage(), null);
     }
     if (script.getBytes(StandardCharsets.UTF_8).length > 262_144) {
       throw new ProviderException.InvalidRequest(
@@ -312,6 +376,11 @@ public final class GcpGpuProvider implements Provider {
       scheduling.setProvisioningModel("STANDARD");
     }
     NetworkInterface.Builder nic = NetworkInterface.newBuilder().setNetwork(network);
+    if (type.machineType().startsWith("a3-")) {
+      // "The VMs must also use the Google Virtual NIC (gVNIC)" (A3 docs); the boot image must
+      // declare the GVNIC guest-OS feature, as the Deep Learning VM images do.
+      nic.setNicType("GVNIC");
+    }
     if (externalIp) {
       nic.addAccessConfigs(AccessConfig.newBuilder().setName("External NAT").setType("ONE_TO_ONE_NAT"));
     }
@@ -320,13 +389,14 @@ public final class GcpGpuProvider implements Provider {
             .setName(request.resourceName())
             .setMachineType("zones/" + zone + "/machineTypes/" + type.machineType())
             .setScheduling(scheduling)
-            .putAllLabels(GceNames.labels(request.ownershipLabels(), request.labels()))
+            .putAllLabels(GcpNames.labels(request.ownershipLabels(), request.labels()))
             .addDisks(
                 AttachedDisk.newBuilder()
                     .setBoot(true)
                     .setAutoDelete(true)
                     .setInitializeParams(
-                        AttachedDiskInitializeParams.newBuilder().setSourceImage(bootImage).setDiskSizeGb(bootDiskGb)))
+                        AttachedDiskInitializeParams.newBuilder().setSourceImage(bootImage).setDiskSizeGb(bootDiskGb)
+                            .setDiskType("zones/" + zone + "/diskTypes/" + BootDiskTypes.forMachineType(bootDiskTypes, type.machineType()))))
             .addNetworkInterfaces(nic)
             .setMetadata(
                 Metadata.newBuilder()
@@ -346,11 +416,7 @@ public final class GcpGpuProvider implements Provider {
     return b.build();
   }
 
-  /** The same UUID for every insert of one name in one zone of one project: GCE dedupes on it. */
-  String requestId(String zone, String name) {
-    return UUID.nameUUIDFromBytes(("acceldispatch/gce-insert/" + project + "/" + zone + "/" + name).getBytes(StandardCharsets.UTF_8))
-        .toString();
-  }
+
 
   // ---- status -----------------------------------------------------------------------------------
 
@@ -434,7 +500,7 @@ public final class GcpGpuProvider implements Provider {
         return ResourceStatus.pending("insert operation " + opName + " is " + op.getStatus());
       }
       if (op != null && GceErrors.failed(op)) {
-        throw GceErrors.fromOperation(id, zone, op);
+        return CloudOutcomes.terminal(GceErrors.fromOperation(id, zone, op), "insert of instance " + resource.name() + " failed");
       }
     }
     boolean spot = Boolean.parseBoolean(resource.attributes().get(ATTR_SPOT));
@@ -443,6 +509,8 @@ public final class GcpGpuProvider implements Provider {
     }
     return ResourceStatus.gone("instance " + resource.name() + " not found in " + zone);
   }
+
+
 
   /** The insert operation, or null when GCE no longer knows it. */
   private Operation insertOperation(String zone, String opName) {
@@ -471,7 +539,7 @@ public final class GcpGpuProvider implements Provider {
             .setInstance(name)
             // A fresh id: deletes are idempotent by themselves, and a reused id could answer a
             // later delete of a new instance of the same name with an old operation.
-            .setRequestId(UUID.randomUUID().toString())
+            .setRequestId(RequestIds.fresh())
             .build();
     Operation op;
     try {
@@ -501,7 +569,7 @@ public final class GcpGpuProvider implements Provider {
   @Override
   public List<ProvisionedResource> listOwned(String fleetId) {
     String filter =
-        "labels." + GceNames.labelKey(ProvisionRequest.LABEL_FLEET) + " = \"" + GceNames.labelValue(fleetId) + "\"";
+        "labels." + GcpNames.labelKey(ProvisionRequest.LABEL_FLEET) + " = \"" + GcpNames.labelValue(fleetId) + "\"";
     List<ProvisionedResource> out = new ArrayList<>();
     for (String zone : zones) {
       ListInstancesRequest req =
@@ -526,23 +594,9 @@ public final class GcpGpuProvider implements Provider {
     return GetInstanceRequest.newBuilder().setProject(project).setZone(zone).setInstance(name).build();
   }
 
-  /**
-   * One call with the SDK's retries off and a bounded timeout: the engine's Failsafe policies do
-   * the retrying, and one call must not hang for the SDK's default ten minutes.
-   */
+  /** One call with the SDK's retries off and a bounded timeout: the engine's policies retry. */
   private ApiCallContext context() {
-    RetrySettings once =
-        RetrySettings.newBuilder()
-            .setMaxAttempts(1)
-            .setTotalTimeoutDuration(callTimeout)
-            .setInitialRpcTimeoutDuration(callTimeout)
-            .setMaxRpcTimeoutDuration(callTimeout)
-            .setRpcTimeoutMultiplier(1.0)
-            .setInitialRetryDelayDuration(Duration.ZERO)
-            .setMaxRetryDelayDuration(Duration.ZERO)
-            .setRetryDelayMultiplier(1.0)
-            .build();
-    return HttpJsonCallContext.createDefault().withTimeoutDuration(callTimeout).withRetrySettings(once);
+    return SingleAttempt.context(HttpJsonCallContext.createDefault(), callTimeout);
   }
 
   private <T> T call(ApiRateLimiter.Group group, String zone, Supplier<T> call) {
@@ -573,14 +627,6 @@ public final class GcpGpuProvider implements Provider {
         perSecond, callTimeout.plusSeconds(5), 4, Duration.ofSeconds(1), Duration.ofSeconds(60), 5, Duration.ofMinutes(1));
   }
 
-  private static String region(String zone) {
-    int dash = zone.lastIndexOf('-');
-    if (dash <= 0) {
-      throw new IllegalArgumentException("zones: '" + zone + "' is not a GCE zone like us-central1-a");
-    }
-    return zone.substring(0, dash);
-  }
-
   private static String lastSegment(String s) {
     int i = s.lastIndexOf('/');
     return i < 0 ? s : s.substring(i + 1);
@@ -604,7 +650,12 @@ public final class GcpGpuProvider implements Provider {
     private String bootImage = DEFAULT_BOOT_IMAGE;
     private int bootDiskGb = 200;
     private String network = "global/networks/default";
-    private boolean externalIp = true;
+    private boolean externalIp;
+    private NetworkEgress egress;
+    private final Map<String, String> bootDiskTypes = new java.util.HashMap<>(BootDiskTypes.DEFAULTS);
+    private MachineTypesClient machineTypeList;
+    private AcceleratorTypesClient acceleratorTypeList;
+    private Duration catalogRefresh = Duration.ofHours(1);
     private String serviceAccount;
     private SpotTermination spotTermination = SpotTermination.STOP;
     private Function<String, String> secretFetcher;
@@ -631,9 +682,52 @@ public final class GcpGpuProvider implements Provider {
       return this;
     }
 
-    /** The zones to offer, for example {@code us-central1-a}. At least one is required. */
+    /**
+     * The zones to offer, for example {@code us-central1-a}. At least one is required. Each machine
+     * type is offered only in the zones whose {@code machineTypes.list} (and, for an N1 machine's
+     * GPU, {@code acceleratorTypes.list}) has it; see {@link #zoneCatalog}.
+     */
     public Builder zones(String... zones) {
+      for (String z : zones) {
+        GcpZones.requireZone(z);
+      }
       this.zones = List.of(zones);
+      return this;
+    }
+
+    /**
+     * The clients that list what exists in each zone (required): offers are made only where the
+     * machine type exists, and the lists are read again after {@link #catalogRefresh}. The host
+     * keeps and closes them.
+     */
+    public Builder zoneCatalog(MachineTypesClient machineTypes, AcceleratorTypesClient acceleratorTypes) {
+      this.machineTypeList = Objects.requireNonNull(machineTypes, "machineTypes");
+      this.acceleratorTypeList = Objects.requireNonNull(acceleratorTypes, "acceleratorTypes");
+      return this;
+    }
+
+    /** How long a zone's machine and accelerator type lists are trusted; default 1 hour. */
+    public Builder catalogRefresh(Duration refresh) {
+      if (refresh == null || refresh.isNegative() || refresh.isZero()) {
+        throw new IllegalArgumentException("catalogRefresh must be positive, got " + refresh);
+      }
+      this.catalogRefresh = refresh;
+      return this;
+    }
+
+    /**
+     * The boot disk type of a machine series, overriding the built-in table ({@code pd-balanced}
+     * for N1, A2, A3 High and G2; {@code hyperdisk-balanced} for A3 Ultra, A4 and G4). {@code
+     * series} is a machine type's first one or two dash-separated parts, for example {@code g2} or
+     * {@code a3-ultragpu}.
+     */
+    public Builder bootDiskType(String series, String diskType) {
+      Objects.requireNonNull(series, "series");
+      Objects.requireNonNull(diskType, "diskType");
+      if (!diskType.matches("[a-z][-a-z0-9]*")) {
+        throw new IllegalArgumentException("bootDiskType: '" + diskType + "' is not a disk type name like pd-balanced");
+      }
+      this.bootDiskTypes.put(series.toLowerCase(java.util.Locale.ROOT), diskType);
       return this;
     }
 
@@ -676,9 +770,21 @@ public final class GcpGpuProvider implements Provider {
       return this;
     }
 
-    /** Whether instances get an external IP (to pull images without Cloud NAT); default true. */
+    /**
+     * Whether instances get an external IP; default false. Without one the subnet must provide
+     * egress: say which with {@link #egress}.
+     */
     public Builder externalIp(boolean externalIp) {
       this.externalIp = externalIp;
+      return this;
+    }
+
+    /**
+     * The egress the instances' subnet provides when they have no external IP (Cloud NAT or
+     * Private Google Access); required unless {@code externalIp(true)}.
+     */
+    public Builder egress(NetworkEgress egress) {
+      this.egress = Objects.requireNonNull(egress, "egress");
       return this;
     }
 
@@ -731,7 +837,7 @@ public final class GcpGpuProvider implements Provider {
       return this;
     }
 
-    /** The clock of the rate-quota windows; default the system clock. */
+    /** The clock of the rate-quota windows and of the zone lists' refresh; default the system clock. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -740,19 +846,28 @@ public final class GcpGpuProvider implements Provider {
     /**
      * Builds the provider.
      *
-     * @throws IllegalArgumentException when the project or zones are missing, or a machine type
-     *     has no price
+     * <p>Reads each zone's machine and accelerator type lists once.
+     *
+     * @throws IllegalStateException when the project, zones, zone catalog or machine types are
+     *     missing, instances without an external IP have no declared egress, or a zone's lists
+     *     cannot be read (for example a zone that does not exist)
+     * @throws IllegalArgumentException when a machine type has no price or boot disk type
      */
     public GcpGpuProvider build() {
       if (project == null || project.isBlank()) {
-        throw new IllegalArgumentException("project is required");
+        throw new IllegalStateException("project: set the Google Cloud project id with project(...)");
       }
       if (zones.isEmpty()) {
-        throw new IllegalArgumentException("zones: at least one zone is required, for example us-central1-a");
+        throw new IllegalStateException("zones: at least one zone is required, for example us-central1-a");
       }
       if (machineTypes.isEmpty()) {
-        throw new IllegalArgumentException("machineTypes: at least one machine type is required");
+        throw new IllegalStateException("machineTypes: at least one machine type is required");
       }
+      if (machineTypeList == null) {
+        throw new IllegalStateException("zoneCatalog: pass the MachineTypesClient and AcceleratorTypesClient with"
+            + " zoneCatalog(...), so machine types are offered only in the zones that have them");
+      }
+      CloudOutcomes.requireDeclaredEgress(externalIp, egress, "instances");
       return new GcpGpuProvider(this);
     }
   }

@@ -1,15 +1,15 @@
 package dev.acceldispatch.gcp.gpu;
 
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import dev.acceldispatch.testkit.emulator.gce.GceEmulator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A cloud model, the GCE emulator on it, and the real clients pointed at it; closes all of it. */
@@ -22,45 +22,38 @@ final class EmulatedGce implements AutoCloseable {
   final GceEmulator emulator;
   final InstancesClient instances;
   final ZoneOperationsClient zoneOperations;
+  final MachineTypesClient machineTypes;
+  final AcceleratorTypesClient acceleratorTypes;
 
   EmulatedGce() {
     model = CloudModel.create();
     emulator = new GceEmulator(model).start();
-    String endpoint = emulator.endpoint();
     try {
-      instances =
-          InstancesClient.create(
-              InstancesSettings.newBuilder()
-                  .setEndpoint(endpoint)
-                  .setCredentialsProvider(NoCredentialsProvider.create())
-                  .setTransportChannelProvider(
-                      InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint).build())
-                  .build());
-      zoneOperations =
-          ZoneOperationsClient.create(
-              ZoneOperationsSettings.newBuilder()
-                  .setEndpoint(endpoint)
-                  .setCredentialsProvider(NoCredentialsProvider.create())
-                  .setTransportChannelProvider(
-                      InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint).build())
-                  .build());
+      instances = InstancesClient.create(emulator.instancesSettings());
+      zoneOperations = ZoneOperationsClient.create(emulator.zoneOperationsSettings());
+      machineTypes = MachineTypesClient.create(emulator.machineTypesSettings());
+      acceleratorTypes = AcceleratorTypesClient.create(emulator.acceleratorTypesSettings());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** A provider builder on these clients, for the test project and zones. */
+  /** A provider builder on these clients, for the test project and zones, with Cloud NAT egress. */
   GcpGpuProvider.Builder provider() {
-    return GcpGpuProvider.builder(instances, zoneOperations).project(PROJECT).zones(ZONE, OTHER_ZONE);
+    return GcpGpuProvider.builder(instances, zoneOperations).zoneCatalog(machineTypes, acceleratorTypes)
+        .project(PROJECT).zones(ZONE, OTHER_ZONE).egress(NetworkEgress.CLOUD_NAT);
   }
 
   @Override
   public void close() {
-    instances.close();
-    zoneOperations.close();
+    List<com.google.api.gax.core.BackgroundResource> clients = List.of(instances, zoneOperations, machineTypes, acceleratorTypes);
+    for (var c : clients) {
+      c.shutdown();
+    }
     try {
-      instances.awaitTermination(10, TimeUnit.SECONDS);
-      zoneOperations.awaitTermination(10, TimeUnit.SECONDS);
+      for (var c : clients) {
+        c.awaitTermination(10, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {

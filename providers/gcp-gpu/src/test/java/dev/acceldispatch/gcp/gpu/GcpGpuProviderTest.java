@@ -15,6 +15,7 @@ import dev.acceldispatch.spi.ProviderException.QuotaExceeded.Scope;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.testkit.Await;
 import dev.acceldispatch.testkit.ManualClock;
 import dev.acceldispatch.testkit.cloud.CloudModel;
@@ -355,7 +356,7 @@ class GcpGpuProviderTest {
     assertThat(lost).isInstanceOf(ProviderException.Transient.class);
     var inserts = gce.model.calls("gce.insert").subList(insertsBefore, insertsBefore + 2);
     assertThat(inserts).extracting(c -> c.details().get("requestId"))
-        .containsOnly(provider.requestId(EmulatedGce.ZONE, r.resourceName()));
+        .containsOnly(dev.acceldispatch.gcp.internal.RequestIds.stable("gce-insert", EmulatedGce.PROJECT, EmulatedGce.ZONE, r.resourceName()));
     assertThat(UUID.fromString(inserts.get(0).details().get("requestId"))).isNotEqualTo(new UUID(0, 0));
     assertThat(gce.model.allocations() - allocationsBefore).isEqualTo(1);
     assertThat(res.attributes()).containsKey(GcpGpuProvider.ATTR_INSERT_OPERATION);
@@ -392,6 +393,9 @@ class GcpGpuProviderTest {
     Instance vm = Instance.newBuilder()
         .setName(name)
         .setMachineType("zones/" + EmulatedGce.ZONE + "/machineTypes/g2-standard-4")
+        // G2 takes no pd-standard, the type an unset diskType means.
+        .addDisks(com.google.cloud.compute.v1.AttachedDisk.newBuilder().setBoot(true).setInitializeParams(
+            com.google.cloud.compute.v1.AttachedDiskInitializeParams.newBuilder().setDiskType("pd-balanced")))
         .putAllLabels(labels)
         .setMetadata(Metadata.newBuilder().addItems(Items.newBuilder().setKey("startup-script").setValue("exit 0")))
         .build();
@@ -488,12 +492,8 @@ class GcpGpuProviderTest {
     assertThat(end.exitCode()).isEqualTo(7);
     ScriptSandbox.Result run = gce.emulator.observedWorkload(r.resourceName()).orElseThrow();
     assertThat(run.file("seen")).isEqualTo(hostile);
-    assertThat(run.file("guest-attributes/acceldispatch~exit-code")).isEqualTo("7");
-    try (Stream<java.nio.file.Path> files = Files.list(run.directory())) {
-      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("pwned"));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    assertThat(run.file("guest-attributes/accel-dispatch~exit-code")).isEqualTo("7");
+    assertThat(run.files().keySet()).noneMatch(n -> n.startsWith("pwned"));
   }
 
   @Test
@@ -594,7 +594,91 @@ class GcpGpuProviderTest {
   @Test
   void builder_withoutZones_isRefusedNamingTheField() {
     assertThatThrownBy(() -> GcpGpuProvider.builder(gce.instances, gce.zoneOperations).project("p").build())
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("zones");
+  }
+
+  @Test
+  void builder_missingZoneCatalogOrEgress_isRefusedNamingTheField() {
+    assertThatThrownBy(() -> GcpGpuProvider.builder(gce.instances, gce.zoneOperations).project("p").zones(EmulatedGce.ZONE)
+        .egress(NetworkEgress.CLOUD_NAT).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("zoneCatalog");
+    assertThatThrownBy(() -> GcpGpuProvider.builder(gce.instances, gce.zoneOperations).zoneCatalog(gce.machineTypes, gce.acceleratorTypes)
+        .project("p").zones(EmulatedGce.ZONE).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("egress").hasMessageContaining("CLOUD_NAT");
+  }
+
+  @Test
+  void build_zoneThatDoesNotExist_isRefusedNamingTheZone() {
+    assertThatThrownBy(() -> gce.provider().zones("us-nowhere9-z").build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("us-nowhere9-z");
+  }
+
+  // ---- regressions of issue 14 (each fails on the code before it) ---------------------------------
+
+  /** Item 6: the boot disk had no diskType, so pd-standard, which G2 and A3 refuse: the L4 and H100 offers never started. */
+  @Test
+  void provision_l4AndH100_bootFromADiskTypeTheirSeriesSupports() {
+    for (String machineType : List.of("g2-standard-4", "a3-highgpu-8g")) {
+      ProvisionRequest r = request(offer(provider, EmulatedGce.ZONE, machineType), false, Workload.script("exit 0").build(), Map.of());
+      ResourceStatus end = await(provider, provision(provider, r), ResourceStatus.Phase.SUCCEEDED, ResourceStatus.Phase.FAILED);
+      assertThat(end.phase()).as(machineType + ": " + end.detail()).isEqualTo(ResourceStatus.Phase.SUCCEEDED);
+      Instance sent = gce.emulator.insertedInstance(r.resourceName()).orElse(null);
+      if (sent != null) {
+        assertThat(sent.getDisks(0).getInitializeParams().getDiskType()).endsWith("/diskTypes/pd-balanced");
+      }
+    }
+  }
+
+  @Test
+  void provision_bootDiskTypeOverriddenForASeries_isSent() {
+    GcpGpuProvider hyper = gce.provider().bootDiskType("a3", "hyperdisk-balanced").build();
+    ProvisionRequest r = request(offer(hyper, EmulatedGce.ZONE, "a3-highgpu-8g"), false, Workload.script("sleep 1").build(), Map.of());
+    gce.model.planWorkload(r.resourceName(), Duration.ofMinutes(5), 0);
+    provision(hyper, r);
+    Instance sent = gce.emulator.insertedInstance(r.resourceName()).orElseThrow();
+    assertThat(sent.getDisks(0).getInitializeParams().getDiskType()).isEqualTo("zones/" + EmulatedGce.ZONE + "/diskTypes/hyperdisk-balanced");
+    assertThat(sent.getNetworkInterfaces(0).getNicType()).as("A3 needs gVNIC").isEqualTo("GVNIC");
+  }
+
+  /** Item 7: every machine type was offered in every zone; a job wasted an attempt per zone without its series. */
+  @Test
+  void offers_onlyWhereTheZoneListsTheMachineTypeAndItsGpu() {
+    gce.emulator.zone("us-east1-b", java.util.Set.of("n1"), java.util.Set.of());
+    GcpGpuProvider p = gce.provider().zones(EmulatedGce.ZONE, "us-central1-f", "us-east1-b").build();
+    java.util.Map<String, List<String>> byZone = new java.util.TreeMap<>();
+    p.offers().forEach(o -> byZone.computeIfAbsent(o.zone(), z -> new java.util.ArrayList<>()).add(o.machineType()));
+    assertThat(byZone.get(EmulatedGce.ZONE)).contains("a3-highgpu-8g", "g2-standard-4", "n1-standard-4");
+    assertThat(byZone.get("us-central1-f")).contains("a2-highgpu-1g", "n1-standard-4").doesNotContain("a3-highgpu-8g", "g2-standard-4");
+    // N1 exists there, but no T4: no T4 offer.
+    assertThat(byZone).doesNotContainKey("us-east1-b");
+  }
+
+  /** Item 5: an insert operation DONE with UNSUPPORTED_OPERATION or a permission error made status() throw what its contract does not allow. */
+  @Test
+  void status_insertOperationEndsInUnsupportedOperationOrPermissionError_isATerminalFailureWithTheCloudsCode() {
+    gce.emulator.failNextInsert("UNSUPPORTED_OPERATION", "The requested disk type is not supported for the requested machine type.", 400);
+    ProvisionedResource unsupported = provision(provider, request(t4(), false, Workload.script("exit 0").build(), Map.of()));
+    ResourceStatus a = provider.status(unsupported);
+    assertThat(a.phase()).isEqualTo(ResourceStatus.Phase.FAILED);
+    assertThat(a.exitCode()).isEqualTo(-1);
+    assertThat(a.attributes()).containsEntry("cloudCode", "UNSUPPORTED_OPERATION");
+
+    gce.emulator.failNextInsert("PERMISSIONS_ERROR", "Required 'compute.subnetworks.use' permission", 403);
+    ProvisionedResource denied = provision(provider, request(t4(), false, Workload.script("exit 0").build(), Map.of()));
+    ResourceStatus b = provider.status(denied);
+    assertThat(b.phase()).isEqualTo(ResourceStatus.Phase.FAILED);
+    assertThat(b.attributes()).containsEntry("cloudCode", "PERMISSIONS_ERROR");
+  }
+
+  /** Item 12: VMs without an external IP behind Private Google Access only cannot pull a Docker Hub image. */
+  @Test
+  void provision_privateGoogleAccessOnlyAndADockerHubImage_isRefusedBeforeAnyCall() {
+    GcpGpuProvider pga = gce.provider().egress(NetworkEgress.PRIVATE_GOOGLE_ACCESS).build();
+    long inserts = gce.model.calls("gce.insert").size();
+    ProviderException e = failure(() -> pga.provision(request(offer(pga, EmulatedGce.ZONE, "n1-standard-4"), false,
+        Workload.container("nvidia/cuda:12.4.0-base-ubuntu22.04", "nvidia-smi").build(), Map.of())));
+    assertThat(e.cloudCode()).isEqualTo("EGRESS_UNAVAILABLE");
+    assertThat(gce.model.calls("gce.insert")).hasSize((int) inserts);
   }
 }

@@ -2,7 +2,6 @@ package dev.acceldispatch.gcp.tpu;
 
 import com.google.api.gax.grpc.GrpcCallContext;
 import com.google.api.gax.httpjson.HttpJsonCallContext;
-import com.google.api.gax.retrying.RetrySettings;
 import com.google.api.gax.rpc.ApiCallContext;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
@@ -20,10 +19,10 @@ import com.google.cloud.tpu.v2.NetworkConfig;
 import com.google.cloud.tpu.v2.Node;
 import com.google.cloud.tpu.v2.QueuedResource;
 import com.google.cloud.tpu.v2.QueuedResourceState;
-import com.google.cloud.tpu.v2.SchedulingConfig;
 import com.google.cloud.tpu.v2.ServiceAccount;
 import com.google.cloud.tpu.v2.TpuClient;
 import com.google.cloud.tpu.v2.TpuSettings;
+import com.google.longrunning.GetOperationRequest;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Timestamp;
 import dev.acceldispatch.Money;
@@ -31,6 +30,13 @@ import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.Secret;
+import dev.acceldispatch.gcp.NetworkEgress;
+import dev.acceldispatch.gcp.internal.CloudOutcomes;
+import dev.acceldispatch.gcp.internal.ExitReporter;
+import dev.acceldispatch.gcp.internal.GcpNames;
+import dev.acceldispatch.gcp.internal.GcpZones;
+import dev.acceldispatch.gcp.internal.RequestIds;
+import dev.acceldispatch.gcp.internal.SingleAttempt;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -39,8 +45,9 @@ import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
 import dev.acceldispatch.spi.StartupScript;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,7 +55,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -82,14 +88,18 @@ import org.slf4j.LoggerFactory;
  *       READY node and every worker's endpoint is running; the exit code the startup script wrote
  *       to guest attribute {@value #GUEST_NAMESPACE}/{@value #EXIT_CODE_KEY} on every worker ends
  *       it; SUSPENDING/SUSPENDED by the service, a PREEMPTED/TERMINATED/REPAIRING node, or a
- *       missing worker is a preemption of the whole slice; FAILED goes through the error taxonomy
- *       (RESOURCE_EXHAUSTED = capacity, quota or throttling); not found is gone.
+ *       missing worker is a preemption of the whole slice; FAILED past its {@code valid_until} (whatever
+ *       {@code failed_data} holds) is a capacity outcome, other capacity/quota/throttling errors are
+ *       thrown, and the rest (INVALID_ARGUMENT, PERMISSION_DENIED) end the attempt with the cloud's
+ *       code and message; a queued resource that is not found is looked up in its create operation
+ *       (a create that failed later reports the cloud's error there), else it is gone.
  *   <li>{@code release} deletes the queued resource with {@code force=true}; not found is success.
  *   <li>{@code listOwned} lists the queued resources of every configured zone and keeps those whose
  *       node carries this fleet's label.
  * </ul>
  *
- * <p>Multi-host slices (16 chips and up) have one worker host per 8 chips.
+ * <p>Multi-host slices (16 chips and up) have one worker VM per 4 chips ({@code ct5lp-hightpu-4t}):
+ * v5litepod-16 has 4 workers, v5litepod-256 has 64. A slice ends when every worker reported.
  *
  * <p>Every call is bounded by {@link Builder#callTimeout} and made without the SDK's own retries
  * (the engine retries). Credentials are the host's: a client it built, or settings it passed (by
@@ -107,16 +117,21 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
   /** The price catalog SKU: price per v5e chip-hour. */
   public static final String PRICE_SKU = "tpu-v5e-chip";
   /** The guest attribute namespace the startup script writes. */
-  public static final String GUEST_NAMESPACE = "accel-dispatch";
+  public static final String GUEST_NAMESPACE = ExitReporter.NAMESPACE;
   /** The guest attribute key holding the workload's exit code. */
-  public static final String EXIT_CODE_KEY = "exit-code";
+  public static final String EXIT_CODE_KEY = ExitReporter.KEY;
   /** Every v5e slice size, in chips. */
   public static final List<Integer> SLICE_CHIPS = List.of(1, 4, 8, 16, 32, 64, 128, 256);
-  /** Chips per worker host of a multi-host slice. */
-  static final int CHIPS_PER_HOST = 8;
+  /**
+   * Chips per worker VM of a multi-host slice: v5e slices of 16 chips and more run on {@code
+   * ct5lp-hightpu-4t} VMs with 4 chips each (Cloud TPU v5e docs, "VM types"; GKE "Plan TPUs": a 16x16
+   * pool "always has either 64 nodes or zero").
+   */
+  static final int CHIPS_PER_WORKER = 4;
+  /** The resource attribute holding the create operation's name, consulted when the queued resource vanishes. */
+  static final String ATTR_CREATE_OPERATION = "createOperation";
 
   private static final Logger LOG = LoggerFactory.getLogger(GcpTpuProvider.class);
-  private static final Pattern ZONE = Pattern.compile("[a-z]+-[a-z]+[0-9]+-[a-z]");
   private static final Pattern ACCELERATOR = Pattern.compile("v5litepod-([0-9]+)");
 
   private final TpuClient client;
@@ -127,7 +142,9 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
   private final String runtimeVersion;
   private final String network;
   private final String subnetwork;
-  private final boolean externalIps;
+  private final boolean externalIp;
+  private final NetworkEgress egress;
+  private final Clock clock;
   private final String serviceAccount;
   private final Function<String, String> secretFetcher;
   private final List<String> dockerArgs;
@@ -145,7 +162,9 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     this.runtimeVersion = b.runtimeVersion;
     this.network = b.network;
     this.subnetwork = b.subnetwork;
-    this.externalIps = b.externalIps;
+    this.externalIp = b.externalIp;
+    this.egress = b.egress;
+    this.clock = b.clock;
     this.serviceAccount = b.serviceAccount;
     this.secretFetcher = b.secretFetcher;
     this.dockerArgs = List.copyOf(b.dockerArgs);
@@ -154,7 +173,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     this.httpJson = client.getSettings().getTransportChannelProvider().getTransportName().contains("http");
     List<Offer> list = new ArrayList<>();
     for (String zone : zones) {
-      String region = region(zone);
+      String region = GcpZones.region(zone);
       PriceCatalog.Prices perChip = b.prices.find(id, PRICE_SKU, region)
           .or(() -> b.prices.find(DEFAULT_ID, PRICE_SKU, region))
           .orElseThrow(() -> new IllegalArgumentException(
@@ -211,12 +230,13 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       throw new ProviderException.InvalidRequest(id, zone, "INVALID_OFFER",
           "machine type '" + offer.machineType() + "' is not a v5e slice (v5litepod-N)", null);
     }
+    CloudOutcomes.requireReachableImage(id, zone, externalIp, egress, r.workload());
     String script;
     try {
       StartupScript.Builder s = StartupScript.forWorkload(r.workload())
           .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
           .dockerArgs(dockerArgs.toArray(String[]::new))
-          .exitReporter(exitReporter());
+          .exitReporter(ExitReporter.command());
       if (secretFetcher != null) {
         s.secretFetcher(secretFetcher);
       }
@@ -229,10 +249,10 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     Node.Builder node = Node.newBuilder()
         .setAcceleratorType(offer.machineType())
         .setRuntimeVersion(runtimeVersion)
-        .putAllLabels(GcpLabels.sanitize(r.ownershipLabels(), r.labels()))
+        .putAllLabels(GcpNames.labels(r.ownershipLabels(), r.labels()))
         .putMetadata("startup-script", script)
         .putMetadata("enable-guest-attributes", "TRUE");
-    NetworkConfig.Builder net = NetworkConfig.newBuilder().setEnableExternalIps(externalIps);
+    NetworkConfig.Builder net = NetworkConfig.newBuilder().setEnableExternalIps(externalIp);
     if (network != null) {
       net.setNetwork(network);
     }
@@ -244,13 +264,12 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       node.setServiceAccount(ServiceAccount.newBuilder().setEmail(serviceAccount)
           .addScope("https://www.googleapis.com/auth/cloud-platform"));
     }
-    if (r.spot()) {
-      node.setSchedulingConfig(SchedulingConfig.newBuilder().setSpot(true));
-    }
     QueuedResource.Builder qr = QueuedResource.newBuilder()
         .setTpu(QueuedResource.Tpu.newBuilder().addNodeSpec(
             QueuedResource.Tpu.NodeSpec.newBuilder().setParent(parent).setNodeId(r.resourceName()).setNode(node)));
     if (r.spot()) {
+      // Spot is the queued resource's tier, the one field `gcloud ... queued-resources create --spot`
+      // sets; the node's scheduling config is left alone so the request says it in one place.
       qr.setSpot(QueuedResource.Spot.getDefaultInstance());
     }
     if (r.startDeadline() != null) {
@@ -261,34 +280,26 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
         .setParent(parent)
         .setQueuedResourceId(r.resourceName())
         .setQueuedResource(qr)
-        .setRequestId(createRequestId(zone, r.resourceName()))
+        .setRequestId(RequestIds.stable("tpu-create", project, zone, r.resourceName()))
         .build();
-    ProvisionedResource res = resource(r.resourceName(), zone, offer.machineType());
     try {
       Operation op = call(zone, () -> client.createQueuedResourceCallable().call(req, context()));
       if (op.getDone() && op.hasError()) {
         throw TpuErrors.fromStatus(id, zone, op.getError());
       }
       LOG.info("created queued resource {} ({}{}) in {}", r.resourceName(), offer.machineType(), r.spot() ? ", spot" : "", zone);
+      // Kept: if the create fails later and the queued resource is gone, only the operation says why.
+      return resource(r.resourceName(), zone, offer.machineType(), op.getName());
     } catch (ProviderException.InvalidRequest e) {
       if (!"ALREADY_EXISTS".equals(e.cloudCode())) {
         throw e;
       }
       LOG.info("queued resource {} already exists in {}: adopting it", r.resourceName(), zone);
+      return resource(r.resourceName(), zone, offer.machineType(), null);
     }
-    return res;
   }
 
-  /** The startup script's last line: PUT the exit code into this worker's guest attributes. */
-  static String exitReporter() {
-    return "curl -s -X PUT --data \"$rc\" -H 'Metadata-Flavor: Google' "
-        + "'http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/" + GUEST_NAMESPACE + "/"
-        + EXIT_CODE_KEY + "'";
-  }
 
-  private String createRequestId(String zone, String name) {
-    return UUID.nameUUIDFromBytes(("accel-dispatch:create:" + project + "/" + zone + "/" + name).getBytes(StandardCharsets.UTF_8)).toString();
-  }
 
   // ---- status -----------------------------------------------------------------------------------
 
@@ -302,7 +313,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
           GetQueuedResourceRequest.newBuilder().setName(qrName).build(), context()));
     } catch (ProviderException e) {
       if (isNotFound(e)) {
-        return ResourceStatus.gone("queued resource " + resource.name() + " not found");
+        return vanished(resource);
       }
       throw e;
     }
@@ -311,16 +322,8 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     switch (st.getState()) {
       case CREATING, ACCEPTED, WAITING_FOR_RESOURCES, PROVISIONING, STATE_UNSPECIFIED:
         return ResourceStatus.pending(words);
-      case FAILED: {
-        com.google.rpc.Status error = st.getFailedData().getError();
-        ProviderException e = TpuErrors.fromStatus(id, zone, error);
-        if (e instanceof ProviderException.CapacityUnavailable || e instanceof ProviderException.QuotaExceeded
-            || e instanceof ProviderException.Throttled || e instanceof ProviderException.PermissionDenied
-            || e instanceof ProviderException.InvalidRequest) {
-          throw e;
-        }
-        return new ResourceStatus(ResourceStatus.Phase.FAILED, -1, words + ": " + e.cloudCode() + " " + error.getMessage(), Map.of());
-      }
+      case FAILED:
+        return failed(qr, zone, words);
       case SUSPENDING, SUSPENDED:
         if (st.getStateInitiator() == QueuedResourceState.StateInitiator.USER) {
           return ResourceStatus.gone(words + " by the user");
@@ -333,6 +336,73 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       default:
         return ResourceStatus.pending(words);
     }
+  }
+
+  /**
+   * A FAILED queued resource. Past its {@code valid_until} the cloud gave up finding capacity in
+   * time, whatever {@code failed_data} holds (DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or nothing): a
+   * capacity outcome, so the engine fails over. Otherwise capacity, quota and throttling errors are
+   * thrown as the contract allows, and anything else (INVALID_ARGUMENT, PERMISSION_DENIED, ...) is a
+   * terminal failure carrying the cloud's code and message.
+   */
+  private ResourceStatus failed(QueuedResource qr, String zone, String words) {
+    com.google.rpc.Status error = qr.getState().getFailedData().getError();
+    boolean expired = error.getCode() == com.google.rpc.Code.DEADLINE_EXCEEDED_VALUE
+        || (error.getCode() == 0 && error.getMessage().isEmpty()) || pastValidUntil(qr);
+    if (expired) {
+      String said = error.getCode() == 0 && error.getMessage().isEmpty()
+          ? "no error given" : io.grpc.Status.fromCodeValue(error.getCode()).getCode() + ": " + error.getMessage();
+      throw new ProviderException.CapacityUnavailable(id, zone, "QUEUED_RESOURCE_EXPIRED",
+          "the queued resource failed when its valid_until passed without capacity (" + said + ")", null);
+    }
+    return CloudOutcomes.terminal(TpuErrors.fromStatus(id, zone, error), words);
+  }
+
+  private boolean pastValidUntil(QueuedResource qr) {
+    if (!qr.hasQueueingPolicy() || !qr.getQueueingPolicy().hasValidUntilTime()) {
+      return false;
+    }
+    Timestamp t = qr.getQueueingPolicy().getValidUntilTime();
+    return !clock.instant().isBefore(Instant.ofEpochSecond(t.getSeconds(), t.getNanos()));
+  }
+
+
+
+  /**
+   * The queued resource is not there. If this provider created it, its create operation says
+   * whether the create failed later (the cloud's error, not a preemption), is still running, or
+   * succeeded (then the resource was deleted: gone).
+   */
+  private ResourceStatus vanished(ProvisionedResource resource) {
+    String zone = resource.zone();
+    String opName = resource.attributes().get(ATTR_CREATE_OPERATION);
+    if (opName != null) {
+      Operation op;
+      try {
+        op = call(zone, () -> operation(opName));
+      } catch (ProviderException e) {
+        if (!isNotFound(e)) {
+          throw e;
+        }
+        op = null;
+      }
+      if (op != null && !op.getDone()) {
+        return ResourceStatus.pending("create operation " + opName + " still running");
+      }
+      if (op != null && op.hasError()) {
+        return CloudOutcomes.terminal(TpuErrors.fromStatus(id, zone, op.getError()), "create of queued resource " + resource.name() + " failed");
+      }
+    }
+    return ResourceStatus.gone("queued resource " + resource.name() + " not found");
+  }
+
+  private Operation operation(String name) {
+    if (httpJson) {
+      return client.getHttpJsonOperationsClient().getOperationCallable()
+          .call(GetOperationRequest.newBuilder().setName(name).build(), context());
+    }
+    return client.getOperationsClient().getOperationCallable()
+        .call(GetOperationRequest.newBuilder().setName(name).build(), context());
   }
 
   private ResourceStatus activeStatus(QueuedResource qr, String zone, String name) {
@@ -417,7 +487,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     String zone = resource.zone();
     String name = queuedResourceName(zone, resource.name());
     DeleteQueuedResourceRequest req = DeleteQueuedResourceRequest.newBuilder()
-        .setName(name).setForce(true).setRequestId(UUID.randomUUID().toString()).build();
+        .setName(name).setForce(true).setRequestId(RequestIds.fresh()).build();
     try {
       Operation op = call(zone, () -> client.deleteQueuedResourceCallable().call(req, context()));
       if (op.getDone() && op.hasError()) {
@@ -436,8 +506,8 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
 
   @Override
   public List<ProvisionedResource> listOwned(String fleetId) {
-    String fleetLabel = GcpLabels.key(ProvisionRequest.LABEL_FLEET);
-    String fleetValue = GcpLabels.value(fleetId);
+    String fleetLabel = GcpNames.labelKey(ProvisionRequest.LABEL_FLEET);
+    String fleetValue = GcpNames.labelValue(fleetId);
     List<ProvisionedResource> out = new ArrayList<>();
     for (String zone : zones) {
       String token = "";
@@ -446,13 +516,14 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
             .setParent(parent(zone)).setPageSize(100).setPageToken(token).build();
         ListQueuedResourcesResponse page = call(zone, () -> client.listQueuedResourcesCallable().call(req, context()));
         for (QueuedResource qr : page.getQueuedResourcesList()) {
-          if (qr.getTpu().getNodeSpecCount() == 0) {
+          if (qr.getTpu().getNodeSpecCount() == 0 || qr.getState().getState() == QueuedResourceState.State.DELETING) {
+            // Being deleted already: nothing for the reconciler to release.
             continue;
           }
           Node n = qr.getTpu().getNodeSpec(0).getNode();
           if (fleetValue.equals(n.getLabelsMap().get(fleetLabel))) {
             String name = qr.getName().substring(qr.getName().lastIndexOf('/') + 1);
-            out.add(resource(name, zone, n.getAcceleratorType()));
+            out.add(resource(name, zone, n.getAcceleratorType(), null));
           }
         }
         token = page.getNextPageToken();
@@ -495,27 +566,23 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
 
   /** One attempt, bounded by the call timeout: the engine does the retrying. */
   private ApiCallContext context() {
-    RetrySettings once = RetrySettings.newBuilder()
-        .setMaxAttempts(1)
-        .setTotalTimeoutDuration(callTimeout)
-        .setInitialRpcTimeoutDuration(callTimeout)
-        .setMaxRpcTimeoutDuration(callTimeout)
-        .setRpcTimeoutMultiplier(1.0)
-        .build();
-    ApiCallContext base = httpJson ? HttpJsonCallContext.createDefault() : GrpcCallContext.createDefault();
-    return base.withTimeoutDuration(callTimeout).withRetrySettings(once).withRetryableCodes(Set.<StatusCode.Code>of());
+    return SingleAttempt.context(httpJson ? HttpJsonCallContext.createDefault() : GrpcCallContext.createDefault(), callTimeout);
   }
 
   private static boolean isNotFound(ProviderException e) {
     return "NOT_FOUND".equals(e.cloudCode());
   }
 
-  private ProvisionedResource resource(String name, String zone, String acceleratorType) {
-    return new ProvisionedResource(id, name, zone, Map.of(
-        "project", project,
-        "queuedResource", queuedResourceName(zone, name),
-        "node", nodeName(zone, name),
-        "acceleratorType", acceleratorType));
+  private ProvisionedResource resource(String name, String zone, String acceleratorType, String createOperation) {
+    Map<String, String> attrs = new java.util.LinkedHashMap<>();
+    attrs.put("project", project);
+    attrs.put("queuedResource", queuedResourceName(zone, name));
+    attrs.put("node", nodeName(zone, name));
+    attrs.put("acceleratorType", acceleratorType);
+    if (createOperation != null) {
+      attrs.put(ATTR_CREATE_OPERATION, createOperation);
+    }
+    return new ProvisionedResource(id, name, zone, attrs);
   }
 
   private String parent(String zone) {
@@ -544,13 +611,9 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     return SLICE_CHIPS.contains(chips) ? chips : -1;
   }
 
-  /** Worker hosts of a slice: one per 8 chips from 16 chips up, else one. */
+  /** Worker VMs of a slice: one per 4 chips from 16 chips up (ct5lp-hightpu-4t), else one. */
   static int workers(int chips) {
-    return chips >= 16 ? chips / CHIPS_PER_HOST : 1;
-  }
-
-  static String region(String zone) {
-    return zone.substring(0, zone.lastIndexOf('-'));
+    return chips >= 16 ? chips / CHIPS_PER_WORKER : 1;
   }
 
   /** Builds a {@link GcpTpuProvider}. Not thread-safe; {@link #build()} copies every setting. */
@@ -564,7 +627,9 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     private String runtimeVersion = DEFAULT_RUNTIME_VERSION;
     private String network;
     private String subnetwork;
-    private boolean externalIps = true;
+    private boolean externalIp;
+    private NetworkEgress egress;
+    private Clock clock = Clock.systemUTC();
     private String serviceAccount;
     private Function<String, String> secretFetcher;
     private List<String> dockerArgs = List.of("--privileged", "--net=host");
@@ -593,10 +658,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     /** The zones to offer, for example {@code us-west4-a} (at least one). */
     public Builder zones(String... zones) {
       for (String z : zones) {
-        if (!ZONE.matcher(Objects.requireNonNull(z, "zone")).matches()) {
-          throw new IllegalArgumentException("zones: '" + z + "' is not a zone name like us-west4-a");
-        }
-        this.zones.add(z);
+        this.zones.add(GcpZones.requireZone(z));
       }
       return this;
     }
@@ -625,9 +687,27 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       return this;
     }
 
-    /** Whether nodes get external IPs (needed to pull images without Cloud NAT); default true. */
-    public Builder externalIps(boolean enable) {
-      this.externalIps = enable;
+    /**
+     * Whether nodes get external IPs; default false. Without them the subnet must provide egress:
+     * say which with {@link #egress}.
+     */
+    public Builder externalIp(boolean enable) {
+      this.externalIp = enable;
+      return this;
+    }
+
+    /**
+     * The egress the nodes' subnet provides when they have no external IP (Cloud NAT or Private
+     * Google Access); required unless {@code externalIp(true)}.
+     */
+    public Builder egress(NetworkEgress egress) {
+      this.egress = Objects.requireNonNull(egress, "egress");
+      return this;
+    }
+
+    /** The clock that decides whether a queued resource's {@code valid_until} has passed; default the system clock. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
@@ -683,7 +763,8 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
     /**
      * Builds the provider.
      *
-     * @throws IllegalStateException when project or zones are missing
+     * @throws IllegalStateException when project or zones are missing, or nodes without an
+     *     external IP have no declared egress
      * @throws java.io.UncheckedIOException when the client cannot be created from the settings
      */
     public GcpTpuProvider build() {
@@ -693,6 +774,7 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
       if (zones.isEmpty()) {
         throw new IllegalStateException("zones: name at least one zone with zones(...), e.g. us-west4-a");
       }
+      CloudOutcomes.requireDeclaredEgress(externalIp, egress, "nodes");
       if (client != null) {
         return new GcpTpuProvider(this, client, false);
       }

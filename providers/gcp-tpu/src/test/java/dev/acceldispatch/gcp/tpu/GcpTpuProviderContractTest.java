@@ -1,6 +1,7 @@
 package dev.acceldispatch.gcp.tpu;
 
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.testkit.CloudProviderContractTest;
 import dev.acceldispatch.testkit.cloud.CloudModel;
@@ -23,7 +24,7 @@ class GcpTpuProviderContractTest extends CloudProviderContractTest {
     emulator = TpuEmulator.create(CloudModel.create().setProvisioningTime(Duration.ofMillis(300))
         .setDefaultWorkload(Duration.ofMillis(700), 0)).start();
     client = TpuClient.create(emulator.clientSettings());
-    provider = GcpTpuProvider.builder(client).project("contract-project").zones("us-west4-a", "us-central1-a")
+    provider = GcpTpuProvider.builder(client).project("contract-project").egress(NetworkEgress.CLOUD_NAT).zones("us-west4-a", "us-central1-a")
         .callTimeout(Duration.ofSeconds(10)).build();
   }
 

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.google.cloud.tpu.v2.CreateQueuedResourceRequest;
 import com.google.cloud.tpu.v2.Node;
 import com.google.cloud.tpu.v2.TpuClient;
+import dev.acceldispatch.gcp.NetworkEgress;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
@@ -55,7 +56,7 @@ class GcpTpuProviderTest {
   static void startEmulator() throws IOException {
     emulator = TpuEmulator.create().start();
     client = TpuClient.create(emulator.clientSettings());
-    provider = GcpTpuProvider.builder(client).project("test-project").zones(WEST, CENTRAL)
+    provider = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST, CENTRAL)
         .callTimeout(Duration.ofSeconds(5)).build();
     defaults();
   }
@@ -91,7 +92,7 @@ class GcpTpuProviderTest {
     ProvisionedResource res = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
     ResourceStatus s = provider.status(res);
     assertThat(s.phase()).isEqualTo(ResourceStatus.Phase.PENDING);
-    assertThat(s.detail()).containsAnyOf("ACCEPTED", "PROVISIONING");
+    assertThat(s.detail()).containsAnyOf("CREATING", "ACCEPTED", "PROVISIONING");
   }
 
   @Test
@@ -120,7 +121,7 @@ class GcpTpuProviderTest {
     assertThat(emulator.model().preempt(r.resourceName())).isTrue();
     ResourceStatus s = provider.status(res);
     assertThat(s.phase()).isEqualTo(ResourceStatus.Phase.PREEMPTED);
-    assertThat(s.detail()).contains("SUSPENDED").contains("service");
+    assertThat(s.detail()).containsAnyOf("SUSPENDING", "SUSPENDED").contains("service");
     assertThat(s.exitCode()).isNull();
   }
 
@@ -140,8 +141,7 @@ class GcpTpuProviderTest {
   void status_failedForCapacity_throwsCapacityUnavailableWithTheCloudsWords() {
     emulator.model().stockout(WEST, TpuEmulator.POOL, Duration.ofHours(1));
     ProvisionedResource res = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
-    ProviderException.CapacityUnavailable e =
-        catchThrowableOfType(ProviderException.CapacityUnavailable.class, () -> provider.status(res));
+    ProviderException.CapacityUnavailable e = (ProviderException.CapacityUnavailable) statusError(res);
     assertThat(e.cloudCode()).isEqualTo("RESOURCE_EXHAUSTED");
     assertThat(e.cloudMessage()).contains("no more capacity in the zone \"us-west4-a\"");
     assertThat(e.zone()).contains(WEST);
@@ -151,8 +151,7 @@ class GcpTpuProviderTest {
   void status_failedForZoneQuota_throwsQuotaExceededScopedToTheZone() {
     emulator.model().setQuota(WEST, TpuEmulator.ON_DEMAND_QUOTA, 4);
     ProvisionedResource res = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
-    ProviderException.QuotaExceeded e =
-        catchThrowableOfType(ProviderException.QuotaExceeded.class, () -> provider.status(res));
+    ProviderException.QuotaExceeded e = (ProviderException.QuotaExceeded) statusError(res);
     assertThat(e.scope()).isEqualTo(ProviderException.QuotaExceeded.Scope.ZONE);
     assertThat(e.cloudMessage()).contains("Quota limit '" + TpuEmulator.ON_DEMAND_QUOTA + "' has been exceeded");
   }
@@ -161,7 +160,7 @@ class GcpTpuProviderTest {
   void status_failedForSpotQuotaInRegion_throwsQuotaExceededScopedToTheRegion() {
     emulator.model().setQuota("us-central1", TpuEmulator.SPOT_QUOTA, 0);
     ProvisionedResource spot = provision(request(offer(CENTRAL, 4), true, Workload.script("exit 0").build()));
-    assertThatThrownBy(() -> provider.status(spot))
+    assertThat(statusError(spot))
         .isInstanceOfSatisfying(ProviderException.QuotaExceeded.class,
             e -> assertThat(e.scope()).isEqualTo(ProviderException.QuotaExceeded.Scope.REGION));
     // On-demand draws on another quota, so it is unaffected.
@@ -175,7 +174,10 @@ class GcpTpuProviderTest {
     Instant now = emulator.model().clock().instant();
     emulator.model().stockoutWindow(WEST, TpuEmulator.POOL, now, now.plusMillis(600));
     ProvisionedResource res = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
-    ResourceStatus waiting = provider.status(res);
+    ResourceStatus waiting = Await.until("waiting", PATIENCE, Duration.ofMillis(20), () -> {
+      ResourceStatus st = provider.status(res);
+      return st.detail().contains("CREATING") ? null : st;
+    });
     assertThat(waiting.phase()).isEqualTo(ResourceStatus.Phase.PENDING);
     assertThat(waiting.detail()).contains("WAITING_FOR_RESOURCES");
     assertThat(await(res, ResourceStatus.Phase.SUCCEEDED).exitCode()).isZero();
@@ -215,18 +217,107 @@ class GcpTpuProviderTest {
     ProvisionedResource res = provision(r);
     assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.PENDING);
     ResourceStatus running = await(res, ResourceStatus.Phase.RUNNING);
-    assertThat(running.detail()).contains("4/4 workers");
+    assertThat(running.detail()).contains("8/8 workers");
     assertThat(emulator.loseWorker(r.resourceName(), 2)).isTrue();
     ResourceStatus lost = provider.status(res);
     assertThat(lost.phase()).isEqualTo(ResourceStatus.Phase.PREEMPTED);
-    assertThat(lost.detail()).contains("REPAIRING").contains("3/4 workers");
+    assertThat(lost.detail()).contains("REPAIRING").contains("7/8 workers");
   }
 
   @Test
   void status_multiHostSlice_endsWhenEveryWorkerReported() {
     ProvisionRequest r = request(offer(WEST, 16), false, Workload.script("exit 0").build());
     ResourceStatus end = await(provision(r), ResourceStatus.Phase.SUCCEEDED);
-    assertThat(end.detail()).contains("2/2 workers");
+    assertThat(end.detail()).contains("4/4 workers");
+  }
+
+  // ---- regressions of issue 14 (each fails on the code before it) ---------------------------------
+
+  /** Item 1: the provider took v5litepod-16 for 2 workers (one per 8 chips); it has 4, and losing one ends the slice. */
+  @Test
+  void status_v5litepod16LosesOneOfItsFourWorkers_isPreempted() {
+    ProvisionRequest r = request(offer(WEST, 16), false, Workload.script("exit 0").build());
+    emulator.model().planWorkload(r.resourceName(), Duration.ofMinutes(5), 0);
+    ProvisionedResource res = provision(r);
+    assertThat(await(res, ResourceStatus.Phase.RUNNING).detail()).contains("4/4 workers");
+    assertThat(emulator.loseWorker(r.resourceName(), 3)).isTrue();
+    ResourceStatus lost = provider.status(res);
+    assertThat(lost.phase()).isEqualTo(ResourceStatus.Phase.PREEMPTED);
+    assertThat(lost.detail()).contains("3/4 workers");
+  }
+
+  /** Item 2: FAILED after valid_until with DEADLINE_EXCEEDED (or nothing) was a workload failure with exit -1. */
+  @Test
+  void status_validUntilPassesWithDeadlineExceededOrEmptyPayload_isCapacityUnavailable() {
+    emulator.queueWhenNoCapacity(true);
+    emulator.model().stockout(WEST, TpuEmulator.POOL, Duration.ofHours(1));
+    for (TpuEmulator.ExpiryPayload payload : List.of(TpuEmulator.ExpiryPayload.DEADLINE_EXCEEDED, TpuEmulator.ExpiryPayload.NONE)) {
+      emulator.expiryPayload(payload);
+      try {
+        ProvisionRequest base = request(offer(WEST, 8), false, Workload.script("exit 0").build());
+        ProvisionRequest r = new ProvisionRequest(base.resourceName(), base.fleetId(), base.jobId(), base.attempt(),
+            base.offer(), false, base.workload(), base.labels(), Instant.now().plusMillis(300));
+        ProviderException e = statusError(provision(r));
+        assertThat(e).as("payload %s", payload).isInstanceOf(ProviderException.CapacityUnavailable.class);
+        assertThat(e.cloudCode()).isEqualTo("QUEUED_RESOURCE_EXPIRED");
+      } finally {
+        emulator.expiryPayload(TpuEmulator.ExpiryPayload.DEADLINE_EXCEEDED);
+      }
+    }
+  }
+
+  /** Item 3: a create that failed later and left no queued resource was read as lost (a preemption). */
+  @Test
+  void status_createFailsLaterAndTheQueuedResourceIsGone_reportsTheOperationsError() {
+    emulator.dropNextCreate(com.google.rpc.Code.PERMISSION_DENIED,
+        "Permission 'iam.serviceAccounts.actAs' denied on service account tpu@p.iam.gserviceaccount.com");
+    ProvisionedResource denied = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
+    ResourceStatus end = Await.until("terminal", PATIENCE, Duration.ofMillis(20), () -> {
+      ResourceStatus st = provider.status(denied);
+      return st.phase().isTerminal() ? st : null;
+    });
+    assertThat(end.phase()).isEqualTo(ResourceStatus.Phase.FAILED);
+    assertThat(end.attributes()).containsEntry("cloudCode", "PERMISSION_DENIED");
+    assertThat(end.detail()).contains("iam.serviceAccounts.actAs");
+
+    emulator.dropNextCreate(com.google.rpc.Code.RESOURCE_EXHAUSTED, "There is no more capacity in the zone \"us-west4-a\"");
+    ProvisionedResource stockout = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
+    assertThat(statusError(stockout)).isInstanceOf(ProviderException.CapacityUnavailable.class);
+  }
+
+  /** Item 5: FAILED with INVALID_ARGUMENT or PERMISSION_DENIED made status() throw what its contract does not allow. */
+  @Test
+  void status_failedWithInvalidArgumentOrPermissionDenied_isATerminalFailureWithTheCloudsCode() {
+    for (com.google.rpc.Code code : List.of(com.google.rpc.Code.INVALID_ARGUMENT, com.google.rpc.Code.PERMISSION_DENIED)) {
+      emulator.failNextCreate(code, "late problem " + code);
+      ProvisionedResource res = provision(request(offer(WEST, 8), false, Workload.script("exit 0").build()));
+      ResourceStatus end = await(res, ResourceStatus.Phase.FAILED);
+      assertThat(end.exitCode()).isEqualTo(-1);
+      assertThat(end.attributes()).containsEntry("cloudCode", code.name()).containsEntry("cloudMessage", "late problem " + code);
+    }
+  }
+
+  /** Item 12: nodes without an external IP and a subnet with only Private Google Access cannot pull a Docker Hub image. */
+  @Test
+  void provision_privateGoogleAccessOnlyAndADockerHubImage_isRefusedBeforeAnyCall() {
+    GcpTpuProvider pga = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.PRIVATE_GOOGLE_ACCESS)
+        .zones(WEST).build();
+    int creates = emulator.createRequests().size();
+    ProviderException e = catchThrowableOfType(ProviderException.InvalidRequest.class, () -> pga.provision(
+        request(offer(WEST, 8), false, Workload.container("docker.io/library/python:3.12", "python").build())));
+    assertThat(e.cloudCode()).isEqualTo("EGRESS_UNAVAILABLE");
+    assertThat(e.cloudMessage()).contains("docker.io/library/python:3.12").contains("CLOUD_NAT");
+    assertThat(emulator.createRequests()).hasSize(creates);
+    ProvisionedResource ok = provision(pga, request(offer(WEST, 8), false,
+        Workload.container("us-docker.pkg.dev/p/r/train:1", "train").build()));
+    assertThat(ok.name()).isNotBlank();
+  }
+
+  @Test
+  void build_noExternalIpAndNoEgress_isRefusedNamingTheField() {
+    assertThatThrownBy(() -> GcpTpuProvider.builder(client).project("p").zones(WEST).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("egress").hasMessageContaining("CLOUD_NAT");
+    assertThat(GcpTpuProvider.builder(client).project("p").zones(WEST).externalIp(true).build().offers()).isNotEmpty();
   }
 
   // ---- failover and recovery (provider level: the engine's loop, played by the test) ---------------
@@ -237,7 +328,7 @@ class GcpTpuProviderTest {
     Workload w = Workload.script("exit 0").build();
     ProvisionRequest first = request(offer(WEST, 8), false, w);
     ProvisionedResource res = provision(first);
-    assertThatThrownBy(() -> provider.status(res)).isInstanceOf(ProviderException.CapacityUnavailable.class);
+    assertThat(statusError(res)).isInstanceOf(ProviderException.CapacityUnavailable.class);
     provider.release(res);
     ProvisionRequest second = retry(first, offer(CENTRAL, 8), false);
     ResourceStatus end = await(provision(second), ResourceStatus.Phase.SUCCEEDED);
@@ -265,7 +356,7 @@ class GcpTpuProviderTest {
     emulator.model().setQuota(CloudModel.GLOBAL, CloudModel.ANY, 0);
     ProvisionRequest r = request(offer(CENTRAL, 1), false, Workload.script("exit 0").build());
     ProvisionedResource res = provision(r);
-    assertThatThrownBy(() -> provider.status(res))
+    assertThat(statusError(res))
         .isInstanceOfSatisfying(ProviderException.QuotaExceeded.class,
             e -> assertThat(e.scope()).isEqualTo(ProviderException.QuotaExceeded.Scope.PROVIDER));
     assertThat(emulator.model().find(r.resourceName())).isEmpty();
@@ -275,7 +366,6 @@ class GcpTpuProviderTest {
   void provision_lostCreateResponseThenRetry_sendsTheSameRequestIdAndCreatesOneQueuedResource() {
     ProvisionRequest r = request(offer(WEST, 8), false, Workload.script("exit 0").build());
     long before = emulator.model().allocations();
-    int count = emulator.queuedResourceCount();
     emulator.model().injectFault(TpuEmulator.OP_CREATE, Fault.of(Fault.Kind.LOSE_RESPONSE), 1);
     assertThatThrownBy(() -> provider.provision(r))
         .isInstanceOfSatisfying(ProviderException.Transient.class, e -> assertThat(e.cloudCode()).isEqualTo("UNAVAILABLE"));
@@ -287,7 +377,7 @@ class GcpTpuProviderTest {
     assertThat(ids).hasSize(2).doesNotContain("");
     assertThat(ids.get(1)).isEqualTo(ids.get(0));
     assertThat(emulator.model().allocations() - before).isEqualTo(1);
-    assertThat(emulator.queuedResourceCount() - count).isEqualTo(1);
+    assertThat(provider.listOwned("tpu-test")).filteredOn(x -> x.name().equals(r.resourceName())).hasSize(1);
   }
 
   @Test
@@ -351,8 +441,9 @@ class GcpTpuProviderTest {
     Node node = spec.getNode();
     assertThat(node.getAcceleratorType()).isEqualTo("v5litepod-64");
     assertThat(node.getRuntimeVersion()).isEqualTo(GcpTpuProvider.DEFAULT_RUNTIME_VERSION);
-    assertThat(node.getSchedulingConfig().getSpot()).isTrue();
-    assertThat(node.getNetworkConfig().getEnableExternalIps()).isTrue();
+    // Regression (issue 14, item 4): spot went both into the tier and the node's scheduling config.
+    assertThat(node.hasSchedulingConfig()).as("spot is said once, in the queued resource's tier").isFalse();
+    assertThat(node.getNetworkConfig().getEnableExternalIps()).isFalse();
     assertThat(node.getMetadataMap()).containsEntry("enable-guest-attributes", "TRUE");
     assertThat(node.getMetadataMap().get("startup-script"))
         .contains("docker run --rm '--privileged' '--net=host'")
@@ -390,7 +481,7 @@ class GcpTpuProviderTest {
       assertThat(k).matches("[a-z][a-z0-9_-]{0,62}");
       assertThat(v).matches("[a-z0-9_-]{0,63}");
     });
-    assertThat(seen).containsKey("team-name-").containsEntry("l-123-starts-with-digit", "upper");
+    assertThat(seen).containsKey("team_name_").containsEntry("k123-starts-with-digit", "upper");
   }
 
   @Test
@@ -401,16 +492,12 @@ class GcpTpuProviderTest {
     assertThat(await(provision(r), ResourceStatus.Phase.SUCCEEDED).exitCode()).isZero();
     ScriptSandbox.Result run = emulator.observedWorkload(r.resourceName()).orElseThrow();
     assertThat(run.file("hostile.out")).isEqualTo(hostile);
-    try (var files = Files.list(run.directory())) {
-      assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("pwned"));
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    assertThat(run.files().keySet()).noneMatch(n -> n.startsWith("pwned"));
   }
 
   @Test
   void provision_secretWithFetcher_fetchesOnTheNodeAndNeverSendsTheValue() {
-    GcpTpuProvider withSecrets = GcpTpuProvider.builder(client).project("test-project").zones(WEST)
+    GcpTpuProvider withSecrets = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST)
         .secretFetcher(name -> "gcloud secrets versions access latest --secret=" + name).build();
     Workload w = Workload.script("exit 0").secretEnv("API_TOKEN", Secret.of("s3cr3t-value")).build();
     ProvisionRequest r = request(withSecrets.offers().get(0), false, w);
@@ -470,7 +557,7 @@ class GcpTpuProviderTest {
 
   @Test
   void status_slowerThanTheCallTimeout_isTransientWithinTheTimeout() {
-    GcpTpuProvider impatient = GcpTpuProvider.builder(client).project("test-project").zones(WEST)
+    GcpTpuProvider impatient = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST)
         .callTimeout(Duration.ofMillis(300)).build();
     emulator.model().injectFault(TpuEmulator.OP_GET, Fault.slow(Duration.ofSeconds(2)), 1);
     long t0 = System.nanoTime();
@@ -496,7 +583,7 @@ class GcpTpuProviderTest {
   void offers_hostCatalogAndSlices_overrideTheDefaults() {
     PriceCatalog prices = PriceCatalog.defaults().toBuilder()
         .price("gcp-tpu", GcpTpuProvider.PRICE_SKU, "us-west4", Money.usd("1.00"), null).build();
-    GcpTpuProvider p = GcpTpuProvider.builder(client).project("p").zones(WEST).slices(4, 8).prices(prices).build();
+    GcpTpuProvider p = GcpTpuProvider.builder(client).project("p").egress(NetworkEgress.CLOUD_NAT).zones(WEST).slices(4, 8).prices(prices).build();
     assertThat(p.offers()).hasSize(2);
     assertThat(p.offers().get(1).onDemandHourly()).isEqualTo(Money.usd("8"));
     assertThat(p.offers().get(1).spotHourly()).isNull();
@@ -511,7 +598,7 @@ class GcpTpuProviderTest {
 
   @Test
   void builderWithSettings_createsItsOwnClient_andClosesIt() {
-    GcpTpuProvider own = GcpTpuProvider.builder(emulator.clientSettings()).project("test-project").zones(WEST).build();
+    GcpTpuProvider own = GcpTpuProvider.builder(emulator.clientSettings()).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST).build();
     try {
       assertThat(own.status(ProvisionedResource.of(own.id(), "ad-absent-a1", WEST)).phase())
           .isEqualTo(ResourceStatus.Phase.GONE);
@@ -548,9 +635,25 @@ class GcpTpuProviderTest {
   }
 
   private ProvisionedResource provision(ProvisionRequest r) {
-    ProvisionedResource res = provider.provision(r);
+    return provision(provider, r);
+  }
+
+  private ProvisionedResource provision(GcpTpuProvider p, ProvisionRequest r) {
+    ProvisionedResource res = p.provision(r);
     created.add(res);
     return res;
+  }
+
+  /** Polls until status throws (a queued resource shows CREATING before it fails), and returns what it threw. */
+  private static ProviderException statusError(ProvisionedResource res) {
+    return Await.until(res.name() + " failure", PATIENCE, Duration.ofMillis(20), () -> {
+      try {
+        assertThat(provider.status(res).phase()).isEqualTo(ResourceStatus.Phase.PENDING);
+        return null;
+      } catch (ProviderException e) {
+        return e;
+      }
+    });
   }
 
   private static ResourceStatus await(ProvisionedResource res, ResourceStatus.Phase phase) {

@@ -9,7 +9,16 @@ import com.google.cloud.compute.v1.GuestAttributesEntry;
 import com.google.cloud.compute.v1.GuestAttributesValue;
 import com.google.cloud.compute.v1.Help;
 import com.google.cloud.compute.v1.HelpLink;
+import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.api.gax.rpc.ClientSettings;
+import com.google.cloud.compute.v1.AcceleratorTypeList;
+import com.google.cloud.compute.v1.AcceleratorTypesSettings;
+import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesSettings;
+import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.compute.v1.Instance;
+import com.google.cloud.compute.v1.MachineTypeList;
 import com.google.cloud.compute.v1.InstanceList;
 import com.google.cloud.compute.v1.LocalizedMessage;
 import com.google.cloud.compute.v1.Operation;
@@ -42,6 +51,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -98,7 +108,7 @@ public final class GceEmulator implements AutoCloseable {
   private static final String BASE = "https://www.googleapis.com/compute/v1/";
   private static final Pattern PATH =
       Pattern.compile(
-          "/compute/v1/projects/([^/]+)/zones/([^/]+)/(instances|operations)(?:/([^/]+))?(?:/([^/]+))?");
+          "/compute/v1/projects/([^/]+)/zones/([^/]+)/(instances|operations|machineTypes|acceleratorTypes)(?:/([^/]+))?(?:/([^/]+))?");
   private static final Pattern NAME = Pattern.compile("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
   private static final Pattern LABEL_KEY = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
   private static final Pattern LABEL_VALUE = Pattern.compile("[a-z0-9_-]{0,63}");
@@ -147,6 +157,10 @@ public final class GceEmulator implements AutoCloseable {
   private volatile Duration stockoutDelay = Duration.ZERO;
   /** Instances that GCE shows while a doomed insert runs (stockout), until the operation fails. */
   private final Map<String, Ghost> ghosts = new ConcurrentHashMap<>();
+  private final GceZoneCatalog zones = new GceZoneCatalog();
+  private final java.util.Queue<InsertFailure> insertFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+  private record InsertFailure(String code, String message, int httpStatus) {}
 
   private record Ghost(String project, String zone, Instance inserted, Instant until) {}
   private HttpServer server;
@@ -189,8 +203,8 @@ public final class GceEmulator implements AutoCloseable {
       this.doneAt = doneAt;
     }
 
-    synchronized Operation poll() {
-      if (doneAt != null && Instant.now().isBefore(doneAt)) {
+    synchronized Operation poll(Instant now) {
+      if (doneAt != null && now.isBefore(doneAt)) {
         return current;
       }
       current = done;
@@ -247,6 +261,27 @@ public final class GceEmulator implements AutoCloseable {
     return this;
   }
 
+  /**
+   * What exists in {@code zone}: its GPU machine series (of {@code a3-highgpu}, {@code a2-highgpu},
+   * {@code a2-ultragpu}, {@code g2-standard}, {@code n1}) and accelerator types (such as {@code
+   * nvidia-tesla-t4}), replacing the default table. {@code machineTypes.list} and {@code
+   * acceleratorTypes.list} serve it, and an insert of anything else there is refused.
+   */
+  public GceEmulator zone(String zone, Set<String> series, Set<String> acceleratorTypes) {
+    zones.put(zone, series, acceleratorTypes);
+    return this;
+  }
+
+  /**
+   * The next insert is accepted and its operation ends DONE with error {@code code} (for example
+   * {@code UNSUPPORTED_OPERATION}, or a permission error with {@code httpStatus} 403) and {@code
+   * httpStatus} as its {@code httpErrorStatusCode} (0 for none). No instance is created.
+   */
+  public GceEmulator failNextInsert(String code, String message, int httpStatus) {
+    insertFailures.add(new InsertFailure(code, message, httpStatus));
+    return this;
+  }
+
   /** Binds an ephemeral loopback port and starts serving. */
   public GceEmulator start() {
     try {
@@ -276,6 +311,40 @@ public final class GceEmulator implements AutoCloseable {
     return "http://" + server.getAddress().getHostString() + ":" + port();
   }
 
+  /** Settings for a real {@code InstancesClient} on this emulator: its http endpoint, no credentials. */
+  public InstancesSettings instancesSettings() {
+    return wired(InstancesSettings.newBuilder());
+  }
+
+  /** Settings for a real {@code ZoneOperationsClient} on this emulator. */
+  public ZoneOperationsSettings zoneOperationsSettings() {
+    return wired(ZoneOperationsSettings.newBuilder());
+  }
+
+  /** Settings for a real {@code MachineTypesClient} on this emulator. */
+  public MachineTypesSettings machineTypesSettings() {
+    return wired(MachineTypesSettings.newBuilder());
+  }
+
+  /** Settings for a real {@code AcceleratorTypesClient} on this emulator. */
+  public AcceleratorTypesSettings acceleratorTypesSettings() {
+    return wired(AcceleratorTypesSettings.newBuilder());
+  }
+
+  private <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> S wired(B builder) {
+    try {
+      return builder.setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create())
+          .setTransportChannelProvider(channel()).build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private InstantiatingHttpJsonChannelProvider channel() {
+    // The scheme is part of the endpoint: gax-httpjson would put https:// in front of a bare host.
+    return InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(endpoint()).build();
+  }
+
   /** The cloud model behind it. */
   public CloudModel model() {
     return model;
@@ -293,7 +362,7 @@ public final class GceEmulator implements AutoCloseable {
     return Optional.ofNullable(vm == null ? null : vm.inserted);
   }
 
-  /** Stops serving, ends its threads and deletes the sandbox directories of the scripts it ran. */
+  /** Stops serving and ends its threads (each sandboxed script run already deleted its directory). */
   @Override
   public void close() {
     if (server != null) {
@@ -304,23 +373,6 @@ public final class GceEmulator implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-    }
-    List<ScriptSandbox.Result> runs = new ArrayList<>(finished.values());
-    vms.values().forEach(vm -> {
-      if (vm.result != null) {
-        runs.add(vm.result);
-      }
-    });
-    for (ScriptSandbox.Result r : runs) {
-      deleteTree(r.directory());
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | UncheckedIOException e) {
-      // best effort: a temp directory left behind is harmless
     }
   }
 
@@ -360,8 +412,13 @@ public final class GceEmulator implements AutoCloseable {
     String name = m.group(4);
     String sub = m.group(5);
     boolean instances = m.group(3).equals("instances");
+    boolean catalog = m.group(3).equals("machineTypes") || m.group(3).equals("acceleratorTypes");
     String operation;
-    if (instances && name == null && method.equals("POST")) {
+    if (catalog && name == null && method.equals("GET")) {
+      operation = m.group(3).equals("machineTypes") ? "gce.machineTypes.list" : "gce.acceleratorTypes.list";
+    } else if (catalog) {
+      return error(404, "notFound", "The emulator does not serve " + method + " " + ex.getRequestURI().getPath());
+    } else if (instances && name == null && method.equals("POST")) {
       operation = "gce.insert";
     } else if (instances && name == null && method.equals("GET")) {
       operation = "gce.list";
@@ -413,6 +470,8 @@ public final class GceEmulator implements AutoCloseable {
       case "gce.list" -> list(project, zone, query);
       case "gce.guestAttributes" -> guestAttributes(project, zone, name, query);
       case "gce.operations.get" -> getOperation(project, zone, name);
+      case "gce.machineTypes.list" -> listMachineTypes(project, zone);
+      case "gce.acceleratorTypes.list" -> listAcceleratorTypes(project, zone);
       default -> throw new IllegalStateException(operation);
     };
   }
@@ -467,8 +526,42 @@ public final class GceEmulator implements AutoCloseable {
       return error(message.contains("was not found") ? 404 : 400, message.contains("was not found") ? "notFound" : "invalid", message);
     }
     GceGpuCatalog.Demand d = (GceGpuCatalog.Demand) demand;
+    String machineType = GceGpuCatalog.lastSegment(in.getMachineType());
+    if (zones.zone(zone).isEmpty()) {
+      return zoneNotFound(project, zone);
+    }
+    if (!zones.hasMachineType(zone, machineType)) {
+      // Rule GCE-2: A2, A3 and G2 exist in some zones only.
+      return error(400, "invalid", "Invalid value for field 'resource.machineType': '" + in.getMachineType()
+          + "'. Machine type with name '" + machineType + "' does not exist in zone '" + zone + "'.");
+    }
+    for (int i = 0; i < in.getGuestAcceleratorsCount(); i++) {
+      String accel = GceGpuCatalog.lastSegment(in.getGuestAccelerators(i).getAcceleratorType());
+      if (!zones.hasAcceleratorType(zone, accel)) {
+        return error(400, "invalid", "Invalid value for field 'resource.guestAccelerators[" + i + "].acceleratorType': '"
+            + in.getGuestAccelerators(i).getAcceleratorType() + "'. Accelerator type '" + accel + "' does not exist in zone '" + zone + "'.");
+      }
+    }
+    String series = GceZoneCatalog.series(machineType);
+    if (series.startsWith("a3-") && in.getNetworkInterfacesList().stream().noneMatch(n -> n.getNicType().equals("GVNIC"))) {
+      // Rule GCE-3: A3 VMs must use gVNIC.
+      return error(400, "invalid", "Invalid value for field 'resource.networkInterfaces[0].nicType': '"
+          + (in.getNetworkInterfacesCount() == 0 ? "" : in.getNetworkInterfaces(0).getNicType())
+          + "'. Machine type " + machineType + " requires the gVNIC network interface (nicType GVNIC).");
+    }
     String region = region(zone);
     Operation.Builder running = newOperation(project, zone, "insert", instancePath);
+    String diskType = bootDiskType(in);
+    if (!GceZoneCatalog.diskTypes(series).contains(diskType)) {
+      // Rule GCE-1: the insert is accepted and its operation fails with UNSUPPORTED_OPERATION.
+      return Reply.json(register(requestId, running.build(), failedOperation(running, "UNSUPPORTED_OPERATION",
+          "The requested disk type " + diskType + " is not supported for the requested machine type " + machineType
+              + " (supported: " + new java.util.TreeSet<>(GceZoneCatalog.diskTypes(series)) + ").", 400), null));
+    }
+    InsertFailure late = insertFailures.poll();
+    if (late != null) {
+      return Reply.json(register(requestId, running.build(), failedOperation(running, late.code(), late.message(), late.httpStatus()), null));
+    }
     try {
       model.allocate(
           new AllocationRequest(name, region, zone, d.pool(), d.units(), spot, d.quotas()), in.getLabelsMap());
@@ -480,7 +573,7 @@ public final class GceEmulator implements AutoCloseable {
       Operation done = capacity ? stockoutOperation(running, in, project, zone, d) : quotaOperation(running, denied, region);
       Instant doneAt = null;
       if (capacity && stockoutDelay.compareTo(Duration.ZERO) > 0) {
-        doneAt = Instant.now().plus(stockoutDelay);
+        doneAt = model.clock().instant().plus(stockoutDelay);
         ghosts.put(name, new Ghost(project, zone, in, doneAt));
       }
       return Reply.json(register(requestId, running.build(), done, doneAt));
@@ -489,7 +582,7 @@ public final class GceEmulator implements AutoCloseable {
     vms.put(name, new Vm(project, zone, in, spot, action, id));
     running.setTargetId(id);
     Operation done =
-        running.clone().setStatus(Operation.Status.DONE).setProgress(100).setEndTime(Instant.now().toString()).build();
+        running.clone().setStatus(Operation.Status.DONE).setProgress(100).setEndTime(model.clock().instant().toString()).build();
     return Reply.json(register(requestId, running.build(), done, null));
   }
 
@@ -582,12 +675,34 @@ public final class GceEmulator implements AutoCloseable {
     return Reply.json(ga.setQueryPath(path).setQueryValue(items).setSelfLink(self + path));
   }
 
+  private Reply listMachineTypes(String project, String zone) {
+    if (zones.zone(zone).isEmpty()) {
+      return zoneNotFound(project, zone);
+    }
+    String self = BASE + "projects/" + project + "/zones/" + zone + "/machineTypes";
+    return Reply.json(MachineTypeList.newBuilder().setKind("compute#machineTypeList").setId(self).setSelfLink(self)
+        .addAllItems(zones.machineTypes(zone)));
+  }
+
+  private Reply listAcceleratorTypes(String project, String zone) {
+    if (zones.zone(zone).isEmpty()) {
+      return zoneNotFound(project, zone);
+    }
+    String self = BASE + "projects/" + project + "/zones/" + zone + "/acceleratorTypes";
+    return Reply.json(AcceleratorTypeList.newBuilder().setKind("compute#acceleratorTypeList").setId(self).setSelfLink(self)
+        .addAllItems(zones.acceleratorTypes(zone)));
+  }
+
+  private static Reply zoneNotFound(String project, String zone) {
+    return error(404, "notFound", "The resource 'projects/" + project + "/zones/" + zone + "' was not found");
+  }
+
   private Reply getOperation(String project, String zone, String name) {
     Op op = operations.get(name);
     if (op == null || !op.peek().getZone().endsWith("/zones/" + zone)) {
       return error(404, "notFound", "The resource 'projects/" + project + "/zones/" + zone + "/operations/" + name + "' was not found");
     }
-    return Reply.json(op.poll());
+    return Reply.json(op.poll(model.clock().instant()));
   }
 
   // ---- instance state ---------------------------------------------------------------------------
@@ -605,7 +720,8 @@ public final class GceEmulator implements AutoCloseable {
     }
     String status;
     switch (r.get().phase()) {
-      case PROVISIONING -> status = Duration.between(Instant.now(), r.get().runningAt()).toMillis() > 150 ? "PROVISIONING" : "STAGING";
+      case PROVISIONING -> status =
+          Duration.between(model.clock().instant(), r.get().runningAt()).toMillis() > 150 ? "PROVISIONING" : "STAGING";
       case RUNNING -> status = "RUNNING";
       case EXITED -> {
         if (runWorkload) {
@@ -641,7 +757,7 @@ public final class GceEmulator implements AutoCloseable {
     if (g == null || !g.zone().equals(zone) || !g.project().equals(project)) {
       return Optional.empty();
     }
-    if (!Instant.now().isBefore(g.until())) {
+    if (!model.clock().instant().isBefore(g.until())) {
       ghosts.remove(name, g);
       return Optional.empty();
     }
@@ -667,14 +783,8 @@ public final class GceEmulator implements AutoCloseable {
       }
       ScriptSandbox.Result result =
           new ScriptSandbox().fake("curl", FAKE_CURL).timeout(scriptTimeout).run(script, r.exitCode() == null ? 0 : r.exitCode());
-      Path dir = result.directory().resolve("guest-attributes");
-      if (Files.isDirectory(dir) && "TRUE".equalsIgnoreCase(metadata(vm.inserted, "enable-guest-attributes"))) {
-        try (Stream<Path> files = Files.list(dir)) {
-          files.forEach(p -> vm.guestAttributes.put(
-              p.getFileName().toString().replace('~', '/'), readString(p)));
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+      if ("TRUE".equalsIgnoreCase(metadata(vm.inserted, "enable-guest-attributes"))) {
+        result.filesUnder("guest-attributes").forEach((k, v) -> vm.guestAttributes.put(k.replace('~', '/'), v));
       }
       vm.result = result;
     }
@@ -691,9 +801,9 @@ public final class GceEmulator implements AutoCloseable {
   // ---- operations and errors --------------------------------------------------------------------
 
   private Operation.Builder newOperation(String project, String zone, String type, String targetPath) {
-    String name = "operation-" + System.currentTimeMillis() + "-" + Long.toHexString(ids.incrementAndGet()) + "-" + opSeq.incrementAndGet();
+    String name = "operation-" + model.clock().millis() + "-" + Long.toHexString(ids.incrementAndGet()) + "-" + opSeq.incrementAndGet();
     String zoneUrl = BASE + "projects/" + project + "/zones/" + zone;
-    String now = Instant.now().toString();
+    String now = model.clock().instant().toString();
     return Operation.newBuilder()
         .setKind("compute#operation")
         .setId(ids.incrementAndGet())
@@ -737,11 +847,32 @@ public final class GceEmulator implements AutoCloseable {
         .addErrorDetails(ErrorDetails.newBuilder().setLocalizedMessage(LocalizedMessage.newBuilder().setLocale("en-US").setMessage(text)))
         .build();
     Operation.Builder done = running.clone().setStatus(Operation.Status.DONE).setProgress(100)
-        .setEndTime(Instant.now().toString()).setError(Error.newBuilder().addErrors(e));
+        .setEndTime(model.clock().instant().toString()).setError(Error.newBuilder().addErrors(e));
     if (stockoutHttpStatus != 0) {
       done.setHttpErrorStatusCode(stockoutHttpStatus).setHttpErrorMessage("SERVICE UNAVAILABLE");
     }
     return done.build();
+  }
+
+  /** A DONE operation with one error, and an HTTP error status when {@code httpStatus} is not 0. */
+  private Operation failedOperation(Operation.Builder running, String code, String message, int httpStatus) {
+    Operation.Builder done = running.clone().setStatus(Operation.Status.DONE).setProgress(100)
+        .setEndTime(model.clock().instant().toString())
+        .setError(Error.newBuilder().addErrors(Errors.newBuilder().setCode(code).setMessage(message)));
+    if (httpStatus != 0) {
+      done.setHttpErrorStatusCode(httpStatus).setHttpErrorMessage(httpStatus == 403 ? "FORBIDDEN" : "BAD REQUEST");
+    }
+    return done.build();
+  }
+
+  /**
+   * The boot disk's type: the last segment of {@code initializeParams.diskType}, or {@code
+   * pd-standard} when it is unset, which is the API's default (compute.proto, AttachedDiskInitializeParams.disk_type).
+   */
+  private static String bootDiskType(Instance in) {
+    return in.getDisksList().stream().filter(dk -> dk.getBoot()).findFirst()
+        .map(dk -> dk.getInitializeParams().getDiskType())
+        .filter(t -> !t.isEmpty()).map(GceGpuCatalog::lastSegment).orElse("pd-standard");
   }
 
   private Operation quotaOperation(Operation.Builder running, AllocationDenied denied, String region) {
@@ -750,7 +881,7 @@ public final class GceEmulator implements AutoCloseable {
         .setMessage(quotaMessage(denied, region))
         .addErrorDetails(ErrorDetails.newBuilder().setQuotaInfo(quotaInfo(denied, region)))
         .build();
-    return running.clone().setStatus(Operation.Status.DONE).setProgress(100).setEndTime(Instant.now().toString())
+    return running.clone().setStatus(Operation.Status.DONE).setProgress(100).setEndTime(model.clock().instant().toString())
         .setHttpErrorStatusCode(403).setHttpErrorMessage("FORBIDDEN").setError(Error.newBuilder().addErrors(e)).build();
   }
 

@@ -2,6 +2,8 @@ package dev.acceldispatch.testkit.emulator.tpu;
 
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.api.gax.grpc.InstantiatingGrpcChannelProvider;
+import com.google.api.gax.longrunning.OperationTimedPollAlgorithm;
+import com.google.api.gax.retrying.RetrySettings;
 import com.google.cloud.tpu.v2.CreateQueuedResourceRequest;
 import com.google.cloud.tpu.v2.DeleteQueuedResourceRequest;
 import com.google.cloud.tpu.v2.TpuSettings;
@@ -59,9 +61,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       state initiator SERVICE and the node PREEMPTED; an on-demand slice taken back shows a
  *       TERMINATED node. {@link #loseWorker} breaks one worker host of a slice: the node goes
  *       REPAIRING (health UNHEALTHY_MAINTENANCE) and that worker's endpoint disappears.
- *   <li>Multi-host slices (16 chips and up) have one worker per {@value #CHIPS_PER_HOST} chips (the
- *       "hosts" column of the v5e table: 8-chip hosts); smaller slices have one worker. Each worker
- *       is a {@code network_endpoints} entry.
+ *   <li>Multi-host slices (16 chips and up) have one worker per {@value #CHIPS_PER_WORKER} chips
+ *       ({@code ct5lp-hightpu-4t} VMs); smaller slices have one worker. Each worker is a {@code
+ *       network_endpoints} entry and answers {@code GetGuestAttributes} for itself.
+ *   <li>Time (all of it from the model's clock): a queued resource is CREATING for {@link
+ *       #transitionTime}, and its create operation is not done before that nor on its first poll;
+ *       a spot preemption shows SUSPENDING before SUSPENDED; a delete shows DELETING and its
+ *       operation is done only after that. Late failures ({@link #failNextCreate}, {@link
+ *       #dropNextCreate}) and every documented {@code failed_data} payload ({@link ExpiryPayload})
+ *       can be produced. The rules and their sources are listed in the testkit README.
  *   <li>When the model says the workload ended, the node's metadata {@code startup-script} is run
  *       once in a {@link ScriptSandbox} with a fake {@code docker} (exiting with the planned code)
  *       and a fake {@code curl} that stores what is PUT to the metadata server's {@code
@@ -82,8 +90,22 @@ public final class TpuEmulator implements AutoCloseable {
   public static final String ON_DEMAND_QUOTA = "TPUV5sLitepodPerProjectPerZoneForTPUAPI";
   /** The spot quota name, counted in chips per zone. */
   public static final String SPOT_QUOTA = "TPUV5sPreemptibleLitepodPerProjectPerZoneForTPUAPI";
-  /** Chips per worker host VM of a multi-host slice. */
-  public static final int CHIPS_PER_HOST = 8;
+  /**
+   * Chips per worker VM of a multi-host v5e slice (16 chips and up): they run on {@code
+   * ct5lp-hightpu-4t} VMs with 4 chips each, so v5litepod-16 has 4 workers and v5litepod-256 has 64
+   * (rule TPU-1).
+   */
+  public static final int CHIPS_PER_WORKER = 4;
+
+  /** What a queued resource's {@code failed_data} holds when its {@code valid_until} passes while it waits. */
+  public enum ExpiryPayload {
+    /** {@code error} = DEADLINE_EXCEEDED naming the expired time (the default). */
+    DEADLINE_EXCEEDED,
+    /** No error at all: {@code failed_data} is empty. */
+    NONE,
+    /** {@code error} = RESOURCE_EXHAUSTED naming the expired time. */
+    RESOURCE_EXHAUSTED
+  }
   /** The api name recorded in the model's calls. */
   public static final String API = "tpu";
   /** CreateQueuedResource. */
@@ -223,19 +245,27 @@ public final class TpuEmulator implements AutoCloseable {
   }
 
   /**
-   * Settings for a real {@code TpuClient} that talks to this emulator: plaintext, no credentials.
-   * Callers may adjust them further (for example shorter LRO polling) with {@code toBuilder()}.
+   * Settings for a real {@code TpuClient} that talks to this emulator: plaintext, no credentials,
+   * and long-running operations polled every 20-200 ms for up to 30 s instead of the SDK's 5-45 s
+   * (the polling logic itself is the SDK's). Callers may adjust them further with {@code toBuilder()}.
    */
   public TpuSettings clientSettings() {
     try {
-      return TpuSettings.newBuilder()
+      TpuSettings.Builder b = TpuSettings.newBuilder()
           .setCredentialsProvider(NoCredentialsProvider.create())
           .setTransportChannelProvider(
               InstantiatingGrpcChannelProvider.newBuilder()
                   .setEndpoint(endpoint())
                   .setChannelConfigurator(channel -> channel.usePlaintext())
-                  .build())
-          .build();
+                  .build());
+      OperationTimedPollAlgorithm quick = OperationTimedPollAlgorithm.create(RetrySettings.newBuilder()
+          .setInitialRetryDelayDuration(Duration.ofMillis(20)).setRetryDelayMultiplier(1.5)
+          .setMaxRetryDelayDuration(Duration.ofMillis(200)).setInitialRpcTimeoutDuration(Duration.ZERO)
+          .setRpcTimeoutMultiplier(1.0).setMaxRpcTimeoutDuration(Duration.ZERO)
+          .setTotalTimeoutDuration(Duration.ofSeconds(30)).build());
+      b.createQueuedResourceOperationSettings().setPollingAlgorithm(quick);
+      b.deleteQueuedResourceOperationSettings().setPollingAlgorithm(quick);
+      return b.build();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -272,6 +302,50 @@ public final class TpuEmulator implements AutoCloseable {
   public TpuEmulator queueWhenNoCapacity(boolean queue) {
     service.queueWhenNoCapacity(queue);
     return this;
+  }
+
+  /**
+   * How long the transitional states last, in model time: CREATING after a create (its operation is
+   * not done before), SUSPENDING before SUSPENDED after a spot preemption, DELETING after a delete
+   * (its operation is not done before, and the queued resource is listed until then). Default 100 ms.
+   */
+  public TpuEmulator transitionTime(Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new IllegalArgumentException("transitionTime: a duration of zero or more, got " + d);
+    }
+    service.transitionTime(d);
+    return this;
+  }
+
+  /** What {@code failed_data} holds when a waiting queued resource expires; default DEADLINE_EXCEEDED. */
+  public TpuEmulator expiryPayload(ExpiryPayload payload) {
+    service.expiryPayload(Objects.requireNonNull(payload, "payload"));
+    return this;
+  }
+
+  /**
+   * The next created queued resource fails once CREATING is over, as a problem the service
+   * discovers late does (for example {@code INVALID_ARGUMENT} for a runtime version the zone does
+   * not offer, {@code PERMISSION_DENIED} for a service account the caller may not act as): state
+   * FAILED with {@code failed_data.error} = {@code code} and {@code message}, and its create
+   * operation ends with the same error.
+   */
+  public TpuEmulator failNextCreate(com.google.rpc.Code code, String message) {
+    service.failNextCreate(status(code, message), false);
+    return this;
+  }
+
+  /**
+   * The next created queued resource disappears once CREATING is over (reads answer NOT_FOUND), and
+   * only its create operation tells why: it ends with {@code code} and {@code message}.
+   */
+  public TpuEmulator dropNextCreate(com.google.rpc.Code code, String message) {
+    service.failNextCreate(status(code, message), true);
+    return this;
+  }
+
+  private static com.google.rpc.Status status(com.google.rpc.Code code, String message) {
+    return com.google.rpc.Status.newBuilder().setCode(code.getNumber()).setMessage(Objects.requireNonNull(message, "message")).build();
   }
 
   /** Every CreateQueuedResource request received, in order, as sent (including repeats). */

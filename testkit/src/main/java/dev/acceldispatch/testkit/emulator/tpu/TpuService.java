@@ -80,11 +80,20 @@ final class TpuService extends TpuGrpc.TpuImplBase {
   private final ScriptSandbox sandbox;
   private final Map<String, Record> records = new LinkedHashMap<>();
   private final Map<String, OperationRecord> operations = new LinkedHashMap<>();
+  /** Queued resources the service dropped after a late failure, for their create operations. */
+  private final Map<String, Record> dropped = new LinkedHashMap<>();
   private final Map<String, String> operationByRequestId = new LinkedHashMap<>();
   private final List<CreateQueuedResourceRequest> creates = new CopyOnWriteArrayList<>();
   private final List<DeleteQueuedResourceRequest> deletes = new CopyOnWriteArrayList<>();
   private final AtomicLong operationSeq = new AtomicLong();
   private volatile boolean queueWhenNoCapacity;
+  private volatile Duration transitionTime = Duration.ofMillis(100);
+  private volatile TpuEmulator.ExpiryPayload expiryPayload = TpuEmulator.ExpiryPayload.DEADLINE_EXCEEDED;
+  private final java.util.Queue<LateFailure> lateFailures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Map<String, Integer> operationPolls = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A failure the service discovers after accepting a create (rule TPU-5 of the testkit README). */
+  record LateFailure(com.google.rpc.Status status, boolean drop) {}
 
   /** One queued resource as the emulator keeps it. */
   private static final class Record {
@@ -103,6 +112,11 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     final Instant validUntil;
     com.google.rpc.Status failure;
     boolean waiting;
+    LateFailure lateFailure;
+    /** The create operation's error when the service dropped the queued resource (rule TPU-6). */
+    com.google.rpc.Status dropped;
+    Instant deletingSince;
+    String deleteOperation;
     final Set<Integer> lostWorkers = new TreeSet<>();
     final Map<String, String> guestAttributes = new TreeMap<>();
     ScriptSandbox.Result workload;
@@ -120,7 +134,7 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       this.requested = requested;
       this.createTime = createTime;
       this.chips = chips;
-      this.workers = chips >= 16 ? chips / TpuEmulator.CHIPS_PER_HOST : 1;
+      this.workers = chips >= 16 ? chips / TpuEmulator.CHIPS_PER_WORKER : 1;
       this.spot = spot;
       this.allocation = allocation;
       this.labels = labels;
@@ -203,7 +217,7 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       repeated = seen == null ? null : operations.get(seen);
     }
     if (repeated != null) {
-      return render(repeated);
+      return render(repeated, false);
     }
     synchronized (this) {
       String raced = req.getRequestId().isEmpty() ? null : operationByRequestId.get(req.getRequestId());
@@ -230,6 +244,7 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       Record r = new Record(id, name, req.getParent(), zone, req.getParent() + "/nodes/" + spec.getNodeId(),
           qr, model.clock().instant(), chips, spot, allocation, Map.copyOf(node.getLabelsMap()), validUntil);
       r.waiting = true;
+      r.lateFailure = lateFailures.poll();
       allocate(r);
       records.put(id, r);
       OperationRecord op = newOperation("create", name, id, false);
@@ -262,13 +277,61 @@ final class TpuService extends TpuGrpc.TpuImplBase {
         }
         r.waiting = false;
         r.failure = queueWhenNoCapacity && expired && d.reason() == AllocationDenied.Reason.CAPACITY
-            ? com.google.rpc.Status.newBuilder().setCode(Code.RESOURCE_EXHAUSTED_VALUE)
-                .setMessage("The queued resource's valid_until time " + r.validUntil + " passed before capacity for "
-                    + r.chips + " v5e chips became available in zone " + r.zone)
-                .build()
+            ? expiry(r)
             : denial(d, r.zone);
       }
     }
+  }
+
+  /** What failed_data holds when valid_until passes while waiting (rule TPU-4): configurable, since it varies. */
+  private com.google.rpc.Status expiry(Record r) {
+    String text = "The queued resource's valid_until time " + r.validUntil + " passed before capacity for "
+        + r.chips + " v5e chips became available in zone " + r.zone;
+    return switch (expiryPayload) {
+      case DEADLINE_EXCEEDED -> com.google.rpc.Status.newBuilder().setCode(Code.DEADLINE_EXCEEDED_VALUE).setMessage(text).build();
+      case RESOURCE_EXHAUSTED -> com.google.rpc.Status.newBuilder().setCode(Code.RESOURCE_EXHAUSTED_VALUE).setMessage(text).build();
+      case NONE -> com.google.rpc.Status.getDefaultInstance();
+    };
+  }
+
+  /**
+   * Moves a record along what time alone changes: a late failure strikes once CREATING is over
+   * (the resources it held go back), and a finished delete removes it.
+   */
+  private void advance(Record r) {
+    Instant now = model.clock().instant();
+    boolean drop = false;
+    synchronized (r) {
+      if (r.lateFailure != null && !creating(r, now)) {
+        LateFailure lf = r.lateFailure;
+        r.lateFailure = null;
+        if (r.failure == null) {
+          r.waiting = false;
+          model.delete(r.id);
+          if (lf.drop()) {
+            r.dropped = lf.status();
+            drop = true;
+          } else {
+            r.failure = lf.status();
+          }
+        }
+      }
+      if (r.deletingSince != null && !now.isBefore(r.deletingSince.plus(transitionTime))) {
+        drop = true;
+      }
+    }
+    if (drop) {
+      synchronized (this) {
+        records.remove(r.id, r);
+        if (r.dropped != null) {
+          dropped.put(r.id, r);
+        }
+      }
+    }
+  }
+
+  private boolean creating(Record r, Instant now) {
+    return now.isBefore(r.createTime.plus(transitionTime));
   }
 
   private static com.google.rpc.Status denial(AllocationDenied d, String zone) {
@@ -302,6 +365,11 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       }
       boolean all = p.group(2).equals("-");
       List<Record> matching;
+      List<Record> snapshot;
+      synchronized (this) {
+        snapshot = List.copyOf(records.values());
+      }
+      snapshot.forEach(this::advance);
       synchronized (this) {
         matching = records.values().stream()
             .filter(r -> all ? r.parent.startsWith("projects/" + p.group(1) + "/") : r.parent.equals(req.getParent()))
@@ -332,25 +400,35 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     handle(TpuEmulator.OP_DELETE, req.getName(), Map.of("force", Boolean.toString(req.getForce()), "requestId", req.getRequestId()), obs, () -> {
       synchronized (this) {
         if (!req.getRequestId().isEmpty() && operationByRequestId.containsKey(req.getRequestId())) {
-          return render(operations.get(operationByRequestId.get(req.getRequestId())));
+          return render(operations.get(operationByRequestId.get(req.getRequestId())), false);
         }
         Record r = byQueuedResourceName(req.getName());
         QueuedResourceState.State state = view(r).getState().getState();
+        if (state == QueuedResourceState.State.DELETING) {
+          // Already being deleted: the delete under way answers.
+          return render(operations.get(r.deleteOperation), false);
+        }
         if (!req.getForce()
-            && state != QueuedResourceState.State.ACCEPTED && state != QueuedResourceState.State.FAILED
-            && state != QueuedResourceState.State.SUSPENDED) {
+            && state != QueuedResourceState.State.ACCEPTED && state != QueuedResourceState.State.WAITING_FOR_RESOURCES
+            && state != QueuedResourceState.State.FAILED && state != QueuedResourceState.State.SUSPENDED) {
           throw Status.FAILED_PRECONDITION
               .withDescription("Queued resource " + r.name + " is in state " + state
                   + "; delete its nodes first or set force=true")
               .asRuntimeException();
         }
-        records.remove(r.id);
+        // The machines go at once (the model frees them); the queued resource stays DELETING for
+        // the transition time and the delete operation is done only after that (rule TPU-8).
         model.delete(r.id);
         OperationRecord op = newOperation("delete", r.name, r.id, true);
+        synchronized (r) {
+          r.deletingSince = model.clock().instant();
+          r.deleteOperation = op.name();
+          r.lateFailure = null;
+        }
         if (!req.getRequestId().isEmpty()) {
           operationByRequestId.put(req.getRequestId(), op.name());
         }
-        return render(op);
+        return render(op, false);
       }
     });
   }
@@ -418,31 +496,55 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       if (op == null) {
         throw Status.NOT_FOUND.withDescription("Operation '" + req.getName() + "' was not found").asRuntimeException();
       }
-      return render(op);
+      // A first poll soon after the start is never answered done (rule TPU-7): the client must
+      // poll again. An operation older than the transition time is reported as it stands.
+      boolean polledBefore = operationPolls.merge(op.name(), 1, Integer::sum) > 1;
+      boolean old = !model.clock().instant().isBefore(op.created().plus(transitionTime));
+      return render(op, polledBefore || old);
     });
   }
 
   // ---- views ------------------------------------------------------------------------------------
 
-  private Operation render(OperationRecord op) {
-    Operation.Builder b = Operation.newBuilder().setName(op.name()).setMetadata(metadata(op)).setDone(true);
-    if (op.delete()) {
-      return b.setResponse(Any.pack(Empty.getDefaultInstance())).build();
-    }
+  /**
+   * The operation as it stands. It is done only when {@code mayBeDone} (the client polled it before)
+   * and what it waits for happened: a create leaves CREATING, a delete finishes.
+   */
+  private Operation render(OperationRecord op, boolean mayBeDone) {
+    Operation.Builder b = Operation.newBuilder().setName(op.name()).setMetadata(metadata(op));
     Record r;
+    Record gone;
     synchronized (this) {
       r = records.get(op.recordId());
+      gone = dropped.get(op.recordId());
+    }
+    if (r != null) {
+      advance(r);
+      synchronized (this) {
+        r = records.get(op.recordId());
+        gone = dropped.get(op.recordId());
+      }
+    }
+    if (op.delete()) {
+      boolean finished = r == null || r.deletingSince == null;
+      return finished && mayBeDone ? b.setDone(true).setResponse(Any.pack(Empty.getDefaultInstance())).build() : b.build();
+    }
+    if (r == null && gone != null && gone.dropped != null) {
+      return mayBeDone ? b.setDone(true).setError(gone.dropped).build() : b.build();
     }
     if (r == null) {
       // Deleted since: report what a finished create reports, the resource as it was asked for.
-      return b.setResponse(Any.pack(QueuedResource.newBuilder().setName(op.target()).build())).build();
+      return mayBeDone ? b.setDone(true).setResponse(Any.pack(QueuedResource.newBuilder().setName(op.target()).build())).build() : b.build();
     }
     allocate(r);
+    if (!mayBeDone || creating(r, model.clock().instant())) {
+      return b.build();
+    }
     if (failure(r) != null) {
-      return b.setError(failure(r)).build();
+      return b.setDone(true).setError(failure(r)).build();
     }
     settle(r);
-    return b.setResponse(Any.pack(view(r))).build();
+    return b.setDone(true).setResponse(Any.pack(view(r))).build();
   }
 
   private Any metadata(OperationRecord op) {
@@ -461,13 +563,23 @@ final class TpuService extends TpuGrpc.TpuImplBase {
   }
 
   private QueuedResource view(Record r) {
+    advance(r);
     allocate(r);
+    Instant now = model.clock().instant();
     QueuedResourceState.Builder st = QueuedResourceState.newBuilder();
-    if (waiting(r)) {
+    if (r.deletingSince != null) {
+      st.setState(QueuedResourceState.State.DELETING);
+    } else if (creating(r, now)) {
+      // Received, admission not yet decided (rule TPU-7).
+      st.setState(QueuedResourceState.State.CREATING);
+    } else if (waiting(r)) {
       st.setState(QueuedResourceState.State.WAITING_FOR_RESOURCES);
     } else if (failure(r) != null) {
-      st.setState(QueuedResourceState.State.FAILED)
-          .setFailedData(QueuedResourceState.FailedData.newBuilder().setError(failure(r)))
+      QueuedResourceState.FailedData.Builder failed = QueuedResourceState.FailedData.newBuilder();
+      if (!failure(r).equals(com.google.rpc.Status.getDefaultInstance())) {
+        failed.setError(failure(r));
+      }
+      st.setState(QueuedResourceState.State.FAILED).setFailedData(failed)
           .setStateInitiator(QueuedResourceState.StateInitiator.SERVICE);
     } else {
       Optional<SimulatedResource> s = model.find(r.id);
@@ -491,7 +603,12 @@ final class TpuService extends TpuGrpc.TpuImplBase {
           }
           case RUNNING, EXITED -> st.setState(QueuedResourceState.State.ACTIVE).setActiveData(QueuedResourceState.ActiveData.getDefaultInstance());
           case PREEMPTED -> {
-            if (r.spot) {
+            if (r.spot && now.isBefore(sr.endsAt().plus(transitionTime))) {
+              // The service is taking the slice back (rule TPU-9).
+              st.setState(QueuedResourceState.State.SUSPENDING)
+                  .setSuspendingData(QueuedResourceState.SuspendingData.getDefaultInstance())
+                  .setStateInitiator(QueuedResourceState.StateInitiator.SERVICE);
+            } else if (r.spot) {
               st.setState(QueuedResourceState.State.SUSPENDED)
                   .setSuspendedData(QueuedResourceState.SuspendedData.getDefaultInstance())
                   .setStateInitiator(QueuedResourceState.StateInitiator.SERVICE);
@@ -506,8 +623,9 @@ final class TpuService extends TpuGrpc.TpuImplBase {
   }
 
   private Node nodeView(Record r) {
+    advance(r);
     allocate(r);
-    if (failure(r) != null || waiting(r)) {
+    if (failure(r) != null || waiting(r) || r.deletingSince != null || !present(r)) {
       throw notFound(r.nodeName);
     }
     Optional<SimulatedResource> s = model.find(r.id);
@@ -604,17 +722,7 @@ final class TpuService extends TpuGrpc.TpuImplBase {
         return;
       }
       r.workload = result;
-      Path dir = result.directory().resolve(GUEST_ATTRIBUTES_DIR);
-      if (Files.isDirectory(dir)) {
-        try (Stream<Path> files = Files.walk(dir)) {
-          for (Path f : files.filter(Files::isRegularFile).toList()) {
-            String key = dir.relativize(f).toString().replace('\\', '/');
-            r.guestAttributes.put(key, Files.readString(f, StandardCharsets.UTF_8));
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }
+      r.guestAttributes.putAll(result.filesUnder(GUEST_ATTRIBUTES_DIR));
     }
   }
 
@@ -647,6 +755,10 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     }
   }
 
+  private synchronized boolean present(Record r) {
+    return records.get(r.id) == r;
+  }
+
   private static com.google.rpc.Status failure(Record r) {
     synchronized (r) {
       return r.failure;
@@ -663,6 +775,18 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     this.queueWhenNoCapacity = queue;
   }
 
+  void transitionTime(Duration d) {
+    this.transitionTime = d;
+  }
+
+  void expiryPayload(TpuEmulator.ExpiryPayload p) {
+    this.expiryPayload = p;
+  }
+
+  void failNextCreate(com.google.rpc.Status status, boolean drop) {
+    lateFailures.add(new LateFailure(status, drop));
+  }
+
   List<CreateQueuedResourceRequest> createRequests() {
     return List.copyOf(creates);
   }
@@ -671,8 +795,15 @@ final class TpuService extends TpuGrpc.TpuImplBase {
     return List.copyOf(deletes);
   }
 
-  synchronized int count() {
-    return records.size();
+  int count() {
+    List<Record> all;
+    synchronized (this) {
+      all = List.copyOf(records.values());
+    }
+    all.forEach(this::advance);
+    synchronized (this) {
+      return records.size();
+    }
   }
 
   // ---- plumbing ---------------------------------------------------------------------------------
@@ -683,6 +814,10 @@ final class TpuService extends TpuGrpc.TpuImplBase {
       throw invalid("name must look like projects/P/locations/Z/queuedResources/ID, got '" + name + "'");
     }
     Record r = records.get(m.group(3));
+    if (r != null) {
+      advance(r);
+      r = records.get(m.group(3));
+    }
     if (r == null || !r.name.equals(name)) {
       throw notFound(name);
     }

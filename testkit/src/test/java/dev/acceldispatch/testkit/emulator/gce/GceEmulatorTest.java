@@ -11,7 +11,13 @@ import com.google.api.gax.retrying.RetrySettings;
 import com.google.api.gax.rpc.NotFoundException;
 import com.google.api.gax.rpc.PermissionDeniedException;
 import com.google.api.gax.rpc.UnavailableException;
+import com.google.api.gax.rpc.InvalidArgumentException;
 import com.google.cloud.compute.v1.AcceleratorConfig;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
+import com.google.cloud.compute.v1.AttachedDisk;
+import com.google.cloud.compute.v1.AttachedDiskInitializeParams;
+import com.google.cloud.compute.v1.MachineTypesClient;
+import com.google.cloud.compute.v1.NetworkInterface;
 import com.google.cloud.compute.v1.GetGuestAttributesInstanceRequest;
 import com.google.cloud.compute.v1.GuestAttributes;
 import com.google.cloud.compute.v1.InsertInstanceRequest;
@@ -106,6 +112,116 @@ class GceEmulatorTest {
             .addItems(Items.newBuilder().setKey("startup-script").setValue(script))
             .addItems(Items.newBuilder().setKey("enable-guest-attributes").setValue("TRUE")))
         .build();
+  }
+
+  private static Instance builtIn(String name, String zone, String machineType, String diskType, boolean gvnic) {
+    AttachedDiskInitializeParams.Builder params = AttachedDiskInitializeParams.newBuilder().setSourceImage("projects/p/global/images/i");
+    if (diskType != null) {
+      params.setDiskType("zones/" + zone + "/diskTypes/" + diskType);
+    }
+    NetworkInterface.Builder nic = NetworkInterface.newBuilder().setNetwork("global/networks/default");
+    if (gvnic) {
+      nic.setNicType("GVNIC");
+    }
+    return Instance.newBuilder().setName(name).setMachineType("zones/" + zone + "/machineTypes/" + machineType)
+        .addDisks(AttachedDisk.newBuilder().setBoot(true).setAutoDelete(true).setInitializeParams(params))
+        .addNetworkInterfaces(nic)
+        .setScheduling(Scheduling.newBuilder().setOnHostMaintenance("TERMINATE"))
+        .build();
+  }
+
+  /** Rule GCE-1: an unset diskType is pd-standard, which G2 does not support: the operation ends UNSUPPORTED_OPERATION. */
+  @Test
+  void insert_g2WithDefaultPdStandardBootDisk_operationEndsUnsupportedOperation() {
+    Instance vm = builtIn(name(), Z, "g2-standard-4", null, false);
+    Operation op = instances.insertCallable().call(InsertInstanceRequest.newBuilder().setProject(P).setZone(Z)
+        .setInstanceResource(vm).setRequestId(UUID.randomUUID().toString()).build());
+    Operation done = operations.get(P, Z, op.getName());
+    assertThat(done.getError().getErrors(0).getCode()).isEqualTo("UNSUPPORTED_OPERATION");
+    assertThat(done.getError().getErrors(0).getMessage()).contains("pd-standard").contains("g2-standard-4");
+    assertThat(model.find(vm.getName())).isEmpty();
+
+    Instance balanced = builtIn(name(), Z, "g2-standard-4", "pd-balanced", false);
+    Operation ok = instances.insertCallable().call(InsertInstanceRequest.newBuilder().setProject(P).setZone(Z)
+        .setInstanceResource(balanced).setRequestId(UUID.randomUUID().toString()).build());
+    assertThat(operations.get(P, Z, ok.getName()).hasError()).isFalse();
+  }
+
+  /** Rule GCE-2: machine types exist by zone, served by machineTypes.list / acceleratorTypes.list; inserts elsewhere are refused. */
+  @Test
+  void machineTypes_byZone_listedAndEnforced() throws Exception {
+    try (MachineTypesClient machineTypes = MachineTypesClient.create(emulator.machineTypesSettings());
+        AcceleratorTypesClient acceleratorTypes = AcceleratorTypesClient.create(emulator.acceleratorTypesSettings())) {
+      List<String> inF = new java.util.ArrayList<>();
+      machineTypes.list(P, "us-central1-f").iterateAll().forEach(m -> inF.add(m.getName()));
+      assertThat(inF).contains("a2-highgpu-1g", "n1-standard-4").doesNotContain("a3-highgpu-8g", "g2-standard-4");
+      List<String> accelsInF = new java.util.ArrayList<>();
+      acceleratorTypes.list(P, "us-central1-f").iterateAll().forEach(a -> accelsInF.add(a.getName()));
+      assertThat(accelsInF).containsExactlyInAnyOrder("nvidia-tesla-a100", "nvidia-tesla-t4");
+      machineTypes.list(P, Z).iterateAll().forEach(m -> {
+        if (m.getName().equals("a3-highgpu-8g")) {
+          assertThat(m.getAccelerators(0).getGuestAcceleratorType()).isEqualTo("nvidia-h100-80gb");
+          assertThat(m.getAccelerators(0).getGuestAcceleratorCount()).isEqualTo(8);
+        }
+      });
+    }
+    String f = "us-central1-f";
+    assertThatThrownBy(() -> instances.insertCallable().call(InsertInstanceRequest.newBuilder().setProject(P).setZone(f)
+        .setInstanceResource(builtIn(name(), f, "a3-highgpu-8g", "pd-balanced", true)).setRequestId(UUID.randomUUID().toString()).build()))
+        .isInstanceOf(InvalidArgumentException.class).hasStackTraceContaining("does not exist in zone 'us-central1-f'");
+  }
+
+  /** Rule GCE-3: A3 machines must use gVNIC. */
+  @Test
+  void insert_a3WithoutGvnic_isRefused() {
+    assertThatThrownBy(() -> instances.insertCallable().call(InsertInstanceRequest.newBuilder().setProject(P).setZone(Z)
+        .setInstanceResource(builtIn(name(), Z, "a3-highgpu-8g", "pd-balanced", false)).setRequestId(UUID.randomUUID().toString()).build()))
+        .isInstanceOf(InvalidArgumentException.class).hasStackTraceContaining("GVNIC");
+  }
+
+  /** Rule GCE-4: an insert can end in its operation with a permission error (HTTP 403 on the operation). */
+  @Test
+  void failNextInsert_permissionError_endsTheOperationWithTheErrorAndNoInstance() {
+    emulator.failNextInsert("PERMISSIONS_ERROR", "Required 'compute.subnetworks.use' permission for 'projects/p/regions/us-central1/subnetworks/s'", 403);
+    Instance vm = t4(name(), "exit 0");
+    Operation op = instances.insertCallable().call(insert(vm, UUID.randomUUID().toString()));
+    Operation done = operations.get(P, Z, op.getName());
+    assertThat(done.getHttpErrorStatusCode()).isEqualTo(403);
+    assertThat(done.getError().getErrors(0).getCode()).isEqualTo("PERMISSIONS_ERROR");
+    assertThat(model.find(vm.getName())).isEmpty();
+  }
+
+  /**
+   * Rule GCE-10 (regression: the emulator mixed wall and model time): a stocked-out insert's
+   * operation runs until the model's clock, not the wall clock, passes the stockout delay.
+   */
+  @Test
+  void stockoutDelay_onAManualClock_operationEndsOnlyWhenModelTimeAdvances() throws Exception {
+    dev.acceldispatch.testkit.ManualClock clock = new dev.acceldispatch.testkit.ManualClock();
+    CloudModel manual = CloudModel.create(clock, 1);
+    manual.stockout(Z, "nvidia-t4", Duration.ofHours(1));
+    try (GceEmulator e = new GceEmulator(manual).stockoutDelay(Duration.ofSeconds(30)).start();
+        InstancesClient i = InstancesClient.create(e.instancesSettings());
+        ZoneOperationsClient o = ZoneOperationsClient.create(e.zoneOperationsSettings())) {
+      Operation op = i.insertCallable().call(insert(t4(name(), "exit 0"), UUID.randomUUID().toString()));
+      Thread.sleep(50);
+      assertThat(o.get(P, Z, op.getName()).getStatus()).isEqualTo(Operation.Status.RUNNING);
+      clock.advance(Duration.ofSeconds(31));
+      Operation done = o.get(P, Z, op.getName());
+      assertThat(done.getStatus()).isEqualTo(Operation.Status.DONE);
+    }
+  }
+
+  /** Rule GCE-8: a startup script over 262144 bytes, or a spot VM that would live-migrate, is refused. */
+  @Test
+  void insert_oversizedStartupScriptOrSpotWithMigrate_is400() {
+    Instance big = t4(name(), "x".repeat(262_145));
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(big, UUID.randomUUID().toString())))
+        .rootCause().hasMessageContaining("400").hasMessageContaining("262144");
+    Instance t4 = t4(name(), "exit 0");
+    Instance migrating = t4.toBuilder().setScheduling(t4.getScheduling().toBuilder().setOnHostMaintenance("MIGRATE")).build();
+    assertThatThrownBy(() -> instances.insertCallable().call(insert(migrating, UUID.randomUUID().toString())))
+        .rootCause().hasMessageContaining("400").hasMessageContaining("TERMINATE");
   }
 
   private static InsertInstanceRequest insert(Instance vm, String requestId) {

@@ -46,15 +46,7 @@ class TpuEmulatorTest {
   @BeforeAll
   static void start() throws IOException {
     emulator = TpuEmulator.create(CloudModel.create().setProvisioningTime(Duration.ofMillis(300))).start();
-    TpuSettings.Builder settings = emulator.clientSettings().toBuilder();
-    // Short LRO polling for the test; the SDK's polling logic itself is unchanged.
-    settings.createQueuedResourceOperationSettings().setPollingAlgorithm(OperationTimedPollAlgorithm.create(
-        RetrySettings.newBuilder()
-            .setInitialRetryDelayDuration(Duration.ofMillis(20)).setRetryDelayMultiplier(1.5)
-            .setMaxRetryDelayDuration(Duration.ofMillis(200)).setInitialRpcTimeoutDuration(Duration.ZERO)
-            .setRpcTimeoutMultiplier(1.0).setMaxRpcTimeoutDuration(Duration.ZERO)
-            .setTotalTimeoutDuration(Duration.ofSeconds(10)).build()));
-    client = TpuClient.create(settings.build());
+    client = TpuClient.create(emulator.clientSettings());
   }
 
   @AfterAll
@@ -99,7 +91,7 @@ class TpuEmulatorTest {
     CreateQueuedResourceRequest req = request(8, "exit 0");
     Operation op = client.createQueuedResourceCallable().call(req);
     assertThat(op.getDone()).isFalse();
-    QueuedResource qr = client.getQueuedResource(name(req));
+    QueuedResource qr = awaitState(req, QueuedResourceState.State.FAILED);
     assertThat(qr.getState().getFailedData().getError().getMessage()).contains("There is no more capacity in the zone");
     assertThat(emulator.model().find(req.getQueuedResourceId())).isEmpty();
   }
@@ -112,8 +104,7 @@ class TpuEmulatorTest {
       emulator.model().stockoutWindow("us-west4-a", TpuEmulator.POOL, now, now.plusMillis(400));
       CreateQueuedResourceRequest req = request(8, "exit 0");
       client.createQueuedResourceCallable().call(req);
-      assertThat(client.getQueuedResource(name(req)).getState().getState())
-          .isEqualTo(QueuedResourceState.State.WAITING_FOR_RESOURCES);
+      awaitState(req, QueuedResourceState.State.WAITING_FOR_RESOURCES);
       Await.until("ACTIVE", Duration.ofSeconds(10), Duration.ofMillis(50), () ->
           client.getQueuedResource(name(req)).getState().getState() == QueuedResourceState.State.ACTIVE ? true : null);
     } finally {
@@ -180,12 +171,12 @@ class TpuEmulatorTest {
           GetGuestAttributesRequest.newBuilder().setName(node).setQueryPath("accel-dispatch/").build());
       return r.getGuestAttributes(0).getQueryValue().getItemsCount() > 0 ? r : null;
     });
-    assertThat(resp.getGuestAttributesList()).hasSize(2)
+    assertThat(resp.getGuestAttributesList()).hasSize(4)
         .allSatisfy(g -> assertThat(g.getQueryValue().getItems(0).getValue()).isEqualTo("5"));
     assertThat(emulator.observedWorkload(req.getQueuedResourceId())).hasValueSatisfying(r -> assertThat(r.exitCode()).isZero());
     Node n = client.getNode(node);
     assertThat(n.getState()).isEqualTo(Node.State.READY);
-    assertThat(n.getNetworkEndpointsCount()).isEqualTo(2);
+    assertThat(n.getNetworkEndpointsCount()).isEqualTo(4);
     assertThat(n.getAcceleratorConfig().getTopology()).isEqualTo("4x4");
   }
 
@@ -201,8 +192,15 @@ class TpuEmulatorTest {
         .isInstanceOf(FailedPreconditionException.class);
     Operation op = client.deleteQueuedResourceCallable().call(
         DeleteQueuedResourceRequest.newBuilder().setName(name(req)).setForce(true).build());
-    assertThat(op.getDone()).isTrue();
-    assertThatThrownBy(() -> client.getQueuedResource(name(req))).isInstanceOf(NotFoundException.class);
+    assertThat(op.getDone()).isFalse();
+    Await.until("gone", Duration.ofSeconds(10), Duration.ofMillis(20), () -> {
+      try {
+        client.getQueuedResource(name(req));
+        return null;
+      } catch (NotFoundException e) {
+        return true;
+      }
+    });
     assertThatThrownBy(() -> client.deleteQueuedResourceCallable().call(
         DeleteQueuedResourceRequest.newBuilder().setName(name(req)).setForce(true).build()))
         .isInstanceOf(NotFoundException.class);
@@ -237,6 +235,137 @@ class TpuEmulatorTest {
     emulator.model().injectFault(TpuEmulator.OP_CREATE, Fault.of(Fault.Kind.LOSE_RESPONSE), 1);
     assertThatThrownBy(() -> client.createQueuedResourceCallable().call(req)).isInstanceOf(UnavailableException.class);
     assertThat(client.getQueuedResource(name(req)).getName()).isEqualTo(name(req));
+  }
+
+  /** Rule TPU-1: v5litepod-256 runs on 64 ct5lp-hightpu-4t workers. */
+  @Test
+  void create_v5litepod256_hasSixtyFourWorkers() {
+    CreateQueuedResourceRequest req = request(256, "sleep 1");
+    emulator.model().planWorkload(req.getQueuedResourceId(), Duration.ofMinutes(5), 0);
+    client.createQueuedResourceCallable().call(req);
+    awaitState(req, QueuedResourceState.State.ACTIVE);
+    Node n = client.getNode(PARENT + "/nodes/" + req.getQueuedResourceId());
+    assertThat(n.getNetworkEndpointsCount()).isEqualTo(64);
+    assertThat(n.getAcceleratorConfig().getTopology()).isEqualTo("16x16");
+  }
+
+  /** Rule TPU-7: received requests show CREATING first, and the create operation is never done on its first poll. */
+  @Test
+  void create_firstReadAndFirstPoll_showCreatingAndAnUnfinishedOperation() throws Exception {
+    emulator.transitionTime(Duration.ofMillis(300));
+    try {
+      CreateQueuedResourceRequest req = request(8, "exit 0");
+      Operation op = client.createQueuedResourceCallable().call(req);
+      assertThat(client.getQueuedResource(name(req)).getState().getState()).isEqualTo(QueuedResourceState.State.CREATING);
+      com.google.longrunning.Operation first = client.getOperationsClient().getOperation(op.getName());
+      assertThat(first.getDone()).isFalse();
+      QueuedResource qr = client.createQueuedResourceOperationCallable().resumeFutureCall(op.getName()).get(10, TimeUnit.SECONDS);
+      assertThat(qr.getState().getState()).isNotEqualTo(QueuedResourceState.State.CREATING);
+    } finally {
+      emulator.transitionTime(Duration.ofMillis(100));
+    }
+  }
+
+  /** Rule TPU-4: an expired request's failed_data holds DEADLINE_EXCEEDED by default, or nothing at all. */
+  @Test
+  void expiry_validUntilPassesWhileWaiting_failedDataIsDeadlineExceededOrEmpty() {
+    emulator.queueWhenNoCapacity(true);
+    try {
+      emulator.model().stockout("us-west4-a", TpuEmulator.POOL, Duration.ofMinutes(5));
+      CreateQueuedResourceRequest deadline = withValidUntil(request(8, "exit 0"), Duration.ofMillis(200));
+      client.createQueuedResourceCallable().call(deadline);
+      assertThat(awaitState(deadline, QueuedResourceState.State.FAILED).getState().getFailedData().getError().getCode())
+          .isEqualTo(com.google.rpc.Code.DEADLINE_EXCEEDED_VALUE);
+
+      emulator.expiryPayload(TpuEmulator.ExpiryPayload.NONE);
+      CreateQueuedResourceRequest none = withValidUntil(request(8, "exit 0"), Duration.ofMillis(200));
+      client.createQueuedResourceCallable().call(none);
+      assertThat(awaitState(none, QueuedResourceState.State.FAILED).getState().getFailedData().hasError()).isFalse();
+    } finally {
+      emulator.queueWhenNoCapacity(false).expiryPayload(TpuEmulator.ExpiryPayload.DEADLINE_EXCEEDED);
+    }
+  }
+
+  /** Rule TPU-5: problems found late fail the queued resource with INVALID_ARGUMENT or PERMISSION_DENIED. */
+  @Test
+  void failNextCreate_invalidArgumentOrPermissionDenied_failsTheQueuedResourceAndItsOperation() {
+    emulator.failNextCreate(com.google.rpc.Code.INVALID_ARGUMENT, "Runtime version 'v2-alpha-tpuv5-lite' is not supported in zone us-west4-a.");
+    CreateQueuedResourceRequest invalid = request(8, "exit 0");
+    assertThatThrownBy(() -> client.createQueuedResourceAsync(invalid).get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(InvalidArgumentException.class).hasMessageContaining("Runtime version");
+    assertThat(client.getQueuedResource(name(invalid)).getState().getFailedData().getError().getCode())
+        .isEqualTo(com.google.rpc.Code.INVALID_ARGUMENT_VALUE);
+    assertThat(emulator.model().find(invalid.getQueuedResourceId())).isEmpty();
+
+    emulator.failNextCreate(com.google.rpc.Code.PERMISSION_DENIED, "Permission 'iam.serviceAccounts.actAs' denied on service account.");
+    CreateQueuedResourceRequest denied = request(8, "exit 0");
+    client.createQueuedResourceCallable().call(denied);
+    assertThat(awaitState(denied, QueuedResourceState.State.FAILED).getState().getFailedData().getError().getCode())
+        .isEqualTo(com.google.rpc.Code.PERMISSION_DENIED_VALUE);
+  }
+
+  /** Rule TPU-6: a dropped request is NOT_FOUND and only its create operation carries the error. */
+  @Test
+  void dropNextCreate_queuedResourceVanishes_andTheOperationKeepsTheError() {
+    emulator.dropNextCreate(com.google.rpc.Code.PERMISSION_DENIED, "The caller does not have permission");
+    CreateQueuedResourceRequest req = request(8, "exit 0");
+    assertThatThrownBy(() -> client.createQueuedResourceAsync(req).get(10, TimeUnit.SECONDS))
+        .hasMessageContaining("The caller does not have permission");
+    assertThatThrownBy(() -> client.getQueuedResource(name(req))).isInstanceOf(NotFoundException.class);
+  }
+
+  /** Rule TPU-9: a preempted spot slice shows SUSPENDING, then SUSPENDED, both initiated by the service. */
+  @Test
+  void preempt_spotSlice_isSuspendingThenSuspended() {
+    emulator.transitionTime(Duration.ofMillis(300));
+    try {
+      CreateQueuedResourceRequest plain = request(4, "sleep 1");
+      CreateQueuedResourceRequest req = plain.toBuilder().setQueuedResource(plain.getQueuedResource().toBuilder()
+          .setSpot(QueuedResource.Spot.getDefaultInstance())).build();
+      emulator.model().planWorkload(req.getQueuedResourceId(), Duration.ofMinutes(5), 0);
+      client.createQueuedResourceCallable().call(req);
+      awaitState(req, QueuedResourceState.State.ACTIVE);
+      assertThat(emulator.model().preempt(req.getQueuedResourceId())).isTrue();
+      QueuedResource suspending = client.getQueuedResource(name(req));
+      assertThat(suspending.getState().getState()).isEqualTo(QueuedResourceState.State.SUSPENDING);
+      assertThat(suspending.getState().getStateInitiator()).isEqualTo(QueuedResourceState.StateInitiator.SERVICE);
+      awaitState(req, QueuedResourceState.State.SUSPENDED);
+    } finally {
+      emulator.transitionTime(Duration.ofMillis(100));
+    }
+  }
+
+  /** Rule TPU-8: a delete shows DELETING and its operation is done only once the queued resource is gone. */
+  @Test
+  void delete_takesTime_deletingThenGone_operationDoneAfter() throws Exception {
+    CreateQueuedResourceRequest req = request(8, "exit 0");
+    client.createQueuedResourceCallable().call(req);
+    awaitState(req, QueuedResourceState.State.ACCEPTED, QueuedResourceState.State.PROVISIONING, QueuedResourceState.State.ACTIVE);
+    emulator.transitionTime(Duration.ofMillis(300));
+    try {
+      Operation op = client.deleteQueuedResourceCallable().call(
+          DeleteQueuedResourceRequest.newBuilder().setName(name(req)).setForce(true).build());
+      assertThat(op.getDone()).isFalse();
+      assertThat(client.getQueuedResource(name(req)).getState().getState()).isEqualTo(QueuedResourceState.State.DELETING);
+      client.deleteQueuedResourceOperationCallable().resumeFutureCall(op.getName()).get(10, TimeUnit.SECONDS);
+      assertThatThrownBy(() -> client.getQueuedResource(name(req))).isInstanceOf(NotFoundException.class);
+    } finally {
+      emulator.transitionTime(Duration.ofMillis(100));
+    }
+  }
+
+  private static QueuedResource awaitState(CreateQueuedResourceRequest req, QueuedResourceState.State... states) {
+    return Await.until(java.util.Arrays.toString(states), Duration.ofSeconds(10), Duration.ofMillis(20), () -> {
+      QueuedResource qr = client.getQueuedResource(name(req));
+      return List.of(states).contains(qr.getState().getState()) ? qr : null;
+    });
+  }
+
+  private static CreateQueuedResourceRequest withValidUntil(CreateQueuedResourceRequest req, Duration d) {
+    java.time.Instant until = emulator.model().clock().instant().plus(d);
+    return req.toBuilder().setQueuedResource(req.getQueuedResource().toBuilder().setQueueingPolicy(
+        QueuedResource.QueueingPolicy.newBuilder().setValidUntilTime(com.google.protobuf.Timestamp.newBuilder()
+            .setSeconds(until.getEpochSecond()).setNanos(until.getNano())))).build();
   }
 
   private static CreateQueuedResourceRequest request(int chips, String script) {
