@@ -319,11 +319,18 @@ public interface Dispatcher extends AutoCloseable {
         throw new IllegalStateException("provider: wire at least one provider with provider(...)");
       }
       return DispatchEngine.start(
-          new EngineConfig(
-              List.copyOf(providers), Map.copyOf(limits), Map.copyOf(tenants), List.copyOf(listeners),
-              store, scheduler, providerExecutor, placementPolicy, fleetId, maxQueuedJobs, capacityBlock, capacityBlockMax, stockoutCoversLargerShapes,
-              quotaBlock, preemptionPenalty, pollInitial, pollMax, reconcileInterval, releaseRetryInterval,
-              shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead, pendingTimeout, leaseDuration));
+          EngineConfig.builder()
+              .providers(providers).limits(limits).tenants(tenants).listeners(listeners)
+              .store(store).scheduler(scheduler).providerExecutor(providerExecutor)
+              .placementPolicy(placementPolicy).fleetId(fleetId).maxQueuedJobs(maxQueuedJobs)
+              .capacityBlock(capacityBlock).capacityBlockMax(capacityBlockMax)
+              .stockoutCoversLargerShapes(stockoutCoversLargerShapes).quotaBlock(quotaBlock)
+              .preemptionPenalty(preemptionPenalty).pollInitial(pollInitial).pollMax(pollMax)
+              .reconcileInterval(reconcileInterval).releaseRetryInterval(releaseRetryInterval)
+              .shutdownTimeout(shutdownTimeout).defaultSpotPreemptionsPerHour(defaultSpotPreemptionsPerHour)
+              .checkpointRestartOverhead(checkpointRestartOverhead).pendingTimeout(pendingTimeout)
+              .leaseDuration(leaseDuration)
+              .build());
     }
 
     private static Duration positive(String field, Duration d) {

@@ -113,12 +113,6 @@ class ProviderCallTimeoutTest {
   }
 
   @Test
-  void onlyAnExecutorThatRunsTasksOnTheCallersThreadCountsAsInline() {
-    assertThat(dev.acceldispatch.internal.DispatchEngine.runsInline(Runnable::run)).isTrue();
-    assertThat(dev.acceldispatch.internal.DispatchEngine.runsInline(r -> new Thread(r).start())).isFalse();
-  }
-
-  @Test
   void aProviderExecutorThatIsShutDown_isRefusedWhenTheDispatcherIsBuilt() {
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
     pool.shutdown();
