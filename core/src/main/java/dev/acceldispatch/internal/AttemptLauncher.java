@@ -92,7 +92,11 @@ final class AttemptLauncher {
     ctx.lifecycle.endAttempt(job, a, v.outcome(), e.kind() + ": " + e.getMessage(), now);
     ctx.emit(new DispatchEvent.Failover(now, job.id(), n, o, e.kind(), e.getMessage(), blockedUntil));
     // The create may have happened even though we saw an error (a lost response, a timeout):
-    // release the name, which is a no-op when nothing exists.
+    // release the name, which is a no-op when nothing exists, and start the job nowhere else
+    // until that release succeeded.
+    if (FailoverRules.mayHaveMadeAMachine(e, a.resource() != null)) {
+      job.failedStartUnconfirmed(n);
+    }
     ctx.releaser.release(job, a, a.resource() != null ? a.resource() : nameOf(a));
     ctx.lifecycle.afterAttemptEnded(job, "failed over from " + o.key() + " (" + e.kind() + ")");
   }

@@ -193,8 +193,6 @@ public final class DispatchEngine implements Dispatcher {
       return;
     }
     List<CompletableFuture<JobResult>> waiting = new ArrayList<>();
-    // Hand leased jobs over at once rather than after their leases run out.
-    ctx.post(() -> ctx.ownership.handBack(new ArrayList<>(ctx.jobs.values())));
     if (!ctx.ownership.store().isDurable()) {
       for (JobRun j : ctx.jobs.values()) {
         waiting.add(j.result());
@@ -217,8 +215,12 @@ public final class DispatchEngine implements Dispatcher {
       } catch (ExecutionException e) {
         log.warn("closing: a job failed while releasing", e);
       }
-      ownedScheduler.close();
+      ownedScheduler.close(ctx.cfg.shutdownTimeout());
     }
+    // Leased jobs are handed over before close returns, rather than after their leases run out;
+    // on this thread, since the engine's own may be stopped already (a task posted to it was
+    // dropped, and the leases with it).
+    ctx.ownership.handBack(new ArrayList<>(ctx.jobs.values()));
     if (ownedExecutor != null) {
       ownedExecutor.shutdown();
     }

@@ -124,6 +124,11 @@ final class DispatchPass {
   }
 
   private PlaceResult tryPlace(JobRun job, Instant now) {
+    if (!job.mayStartElsewhere()) {
+      // A failed start's machine may still exist; the Releaser asks for a pass once it is gone.
+      job.waitFor(null, () -> "waiting for the release of a failed start to succeed, so that it never runs twice");
+      return PlaceResult.WAIT;
+    }
     Placement.Evaluation ev = ctx.placement.evaluate(job.spec(), job.staticFit(ctx.placement), job.closedCost(), ctx.liveByOffer, now);
     if (ev.neverFeasible()) {
       ctx.lifecycle.dequeue(job);

@@ -72,6 +72,17 @@ final class FailoverRules {
   }
 
   /**
+   * Whether a failed start may have left a machine that can still run the job's workload: the
+   * cloud accepted the create ({@code accepted}: pending too long, a stockout found later), or the
+   * error says nothing about whether the create took effect (transient, throttled, timed out, a
+   * provider that broke the contract). A definite refusal (capacity, quota, permission, invalid
+   * request) made nothing. While such a machine may exist the job starts nowhere else.
+   */
+  static boolean mayHaveMadeAMachine(ProviderException e, boolean accepted) {
+    return accepted || e instanceof ProviderException.Transient || e instanceof ProviderException.Throttled;
+  }
+
+  /**
    * Whether an error from a status poll means the attempt failed to start (the cloud gave up on
    * the create: a stockout or quota found after acceptance); any other error is polled again.
    */

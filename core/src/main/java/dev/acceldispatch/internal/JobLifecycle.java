@@ -88,8 +88,8 @@ final class JobLifecycle {
 
   /** Ends a live attempt: its cost ({@link AttemptCost}), the tenant's ledger, its slot, the event. */
   Attempt endAttempt(JobRun job, Attempt a, AttemptOutcome outcome, String detail, Instant now) {
+    // Its slot stays taken until the release succeeded (Releaser).
     Attempt ended = job.endAttempt(a.number(), outcome, detail, now);
-    ctx.slotFreed(a.offer());
     if (a.runningAt() != null) {
       ctx.ledger.attemptStoppedRunning(job.spec().tenant(), a.hourlyPrice(), a.runningAt());
     }

@@ -62,6 +62,9 @@ final class JobRun implements JobHandle {
   private boolean everRan;
   private boolean abandoned;
   private int inFlightProvisions;
+  /** Failed starts whose machine may exist until their release succeeds (see {@link #mayStartElsewhere}). */
+  private final Set<Integer> unconfirmedFailedStarts = new HashSet<>();
+  private int contractViolations;
   private int pendingReleases;
   private final Set<String> excludedOffers = new HashSet<>();
   private final Map<Integer, Duration> pollDelay = new HashMap<>();
@@ -301,6 +304,34 @@ final class JobRun implements JobHandle {
   /** Whether no create or release of the job is in flight. */
   boolean isSettled() {
     return inFlightProvisions == 0 && pendingReleases == 0;
+  }
+
+  /**
+   * Attempt {@code n} failed to start, but its create may have made a machine (a lost response,
+   * retries that ran out): until its release succeeds the job must not start elsewhere, or two
+   * machines could run its workload at once.
+   */
+  void failedStartUnconfirmed(int n) {
+    unconfirmedFailedStarts.add(n);
+  }
+
+  /** The release of attempt {@code n}'s machine succeeded: it cannot run anything any more. */
+  void releaseConfirmed(int n) {
+    unconfirmedFailedStarts.remove(n);
+  }
+
+  /** Whether no failed start of the job may still have a machine that runs its workload. */
+  boolean mayStartElsewhere() {
+    return unconfirmedFailedStarts.isEmpty();
+  }
+
+  /** A status call broke the SPI contract again; how many times in a row now. */
+  int countContractViolation() {
+    return ++contractViolations;
+  }
+
+  void clearContractViolations() {
+    contractViolations = 0;
   }
 
   // ---- attempts -----------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ final class Recovery {
       }
       if (ctx.gateway(a.offer().providerId()) == null) {
         ctx.lifecycle.endAttempt(job, a, AttemptOutcome.LOST, "provider " + a.offer().providerId() + " is not wired any more", now);
+        // Nothing here can release it: its slot is not this engine's to hold.
+        ctx.slotFreed(a.offer());
       } else if (a.resource() != null) {
         job.resetPollDelay(a.number(), ctx.cfg.pollInitial());
         ctx.poller.schedule(job, a.number(), Duration.ZERO);

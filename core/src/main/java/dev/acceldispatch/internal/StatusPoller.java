@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
 final class StatusPoller {
   private static final Logger log = LoggerFactory.getLogger(DispatchEngine.class);
 
+  /** Status calls in a row that may break the SPI contract before the engine gives up on the attempt. */
+  static final int MAX_CONTRACT_VIOLATIONS = 5;
+
   private final EngineContext ctx;
 
   StatusPoller(EngineContext ctx) {
@@ -66,12 +69,15 @@ final class StatusPoller {
       ProviderException e = EngineContext.asProviderException(err, a.offer());
       if (FailoverRules.statusErrorEndsStart(e)) {
         ctx.launcher.onFailedStart(job, n, e);
+      } else if (ProviderGateway.CONTRACT_VIOLATION.equals(e.cloudCode()) && job.countContractViolation() >= MAX_CONTRACT_VIOLATIONS) {
+        giveUp(job, a, e, now);
       } else {
         EngineContext.withMdc(job, a, () -> log.warn("status of {} failed ({}), polling again: {}", a.resourceName(), e.kind(), e.getMessage()));
         pollAgain(job, n);
       }
       return;
     }
+    job.clearContractViolations();
     switch (st.phase()) {
       case PENDING -> {
         if (Duration.between(a.startedAt(), now).compareTo(ctx.cfg.pendingTimeout()) > 0) {
@@ -85,6 +91,24 @@ final class StatusPoller {
       case RUNNING -> onRunning(job, a, now);
       case SUCCEEDED, FAILED -> onExit(job, a, st, now);
       case PREEMPTED, GONE -> ctx.lifecycle.onLost(job, a, st, now);
+    }
+  }
+
+  /**
+   * The provider's status broke the SPI contract (null, an undeclared exception) {@link
+   * #MAX_CONTRACT_VIOLATIONS} times in a row: the engine stops waiting on it. Not yet running, the
+   * attempt failed to start (its name is released, the job fails over); running, it is lost (its
+   * machine is released, the job is requeued within its preemption budget).
+   */
+  private void giveUp(JobRun job, Attempt a, ProviderException e, Instant now) {
+    job.clearContractViolations();
+    EngineContext.withMdc(job, a, () -> log.error("status of {} broke the provider contract {} times in a row; giving up on it: {}",
+        a.resourceName(), MAX_CONTRACT_VIOLATIONS, e.getMessage()));
+    if (a.runningAt() == null) {
+      ctx.launcher.onFailedStart(job, a.number(), e);
+    } else {
+      ctx.lifecycle.onLost(job, a, ResourceStatus.gone("its provider's status broke the SPI contract "
+          + MAX_CONTRACT_VIOLATIONS + " times in a row: " + e.getMessage()), now);
     }
   }
 

@@ -73,4 +73,16 @@ class FailoverRulesTest {
         new ProviderException.QuotaExceeded("fake", "z", ProviderException.QuotaExceeded.Scope.ZONE, "c", "m", null))).isTrue();
     assertThat(FailoverRules.statusErrorEndsStart(new ProviderException.Transient("fake", "z", "c", "m", null))).isFalse();
   }
+
+  @Test
+  void mayHaveMadeAMachine_ambiguousErrorOrAcceptedCreate_yes_definiteRefusal_no() {
+    ProviderException transientError = new ProviderException.Transient("fake", "z", "UNAVAILABLE", "503", null);
+    ProviderException capacity = new ProviderException.CapacityUnavailable("fake", "z", "STOCKOUT", "none", null);
+    assertThat(FailoverRules.mayHaveMadeAMachine(transientError, false)).isTrue();
+    assertThat(FailoverRules.mayHaveMadeAMachine(
+        new ProviderException.Throttled("fake", "z", null, "429", "slow", null), false)).isTrue();
+    assertThat(FailoverRules.mayHaveMadeAMachine(capacity, false)).isFalse();
+    assertThat(FailoverRules.mayHaveMadeAMachine(capacity, true)).isTrue();
+    assertThat(FailoverRules.mayHaveMadeAMachine(new ProviderException.InvalidRequest("fake", "z", "BAD", "bad", null), false)).isFalse();
+  }
 }
