@@ -82,7 +82,7 @@ final class AttemptLauncher {
         yield v.block().until();
       }
       case EXCLUDE_OFFER -> {
-        job.exclude(ctx.keys.of(o));
+        job.memo().exclude(ctx.keys.of(o));
         yield null;
       }
     };

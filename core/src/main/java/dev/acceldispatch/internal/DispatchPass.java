@@ -83,7 +83,7 @@ final class DispatchPass {
   /** Places the first placeable job of the tenant at the priority; false when none could be. */
   private boolean placeOneOf(int priority, String tenant, Set<JobRun> waiting, Instant now) {
     for (JobRun job : ctx.queue.head(priority, tenant, SCAN_PER_TENANT)) {
-      if (waiting.contains(job) || (job.waitUntil() != null && now.isBefore(job.waitUntil()))) {
+      if (waiting.contains(job) || (job.memo().waitUntil() != null && now.isBefore(job.memo().waitUntil()))) {
         continue;
       }
       PlaceResult r = tryPlace(job, now);
@@ -126,17 +126,17 @@ final class DispatchPass {
   private PlaceResult tryPlace(JobRun job, Instant now) {
     if (!job.mayStartElsewhere()) {
       // A failed start's machine may still exist; the Releaser asks for a pass once it is gone.
-      job.waitFor(null, () -> "waiting for the release of a failed start to succeed, so that it never runs twice");
+      job.memo().waitFor(null, () -> "waiting for the release of a failed start to succeed, so that it never runs twice");
       return PlaceResult.WAIT;
     }
-    Placement.Evaluation ev = ctx.placement.evaluate(job.spec(), job.staticFit(ctx.placement), job.closedCost(), ctx.liveByOffer, now);
+    Placement.Evaluation ev = ctx.placement.evaluate(job.spec(), job.memo().staticFit(ctx.placement, job.spec(), job.preemptions()), job.closedCost(), ctx.liveByOffer, now);
     if (ev.neverFeasible()) {
       ctx.lifecycle.dequeue(job);
       ctx.lifecycle.finish(job, JobState.FAILED, "no offer can run it any more: " + String.join("; ", ev.excludedLines()));
       return PlaceResult.ENDED;
     }
     if (ev.available.isEmpty()) {
-      job.waitFor(ev.nothingBefore(), ev.unavailable.isEmpty() ? () -> "" : ev.unavailable.get(0).why());
+      job.memo().waitFor(ev.nothingBefore(), ev.unavailable.isEmpty() ? () -> "" : ev.unavailable.get(0).why());
       return PlaceResult.WAIT;
     }
     List<PlacementCandidate> chosen = choose(job, ctx.placement.rank(job.spec(), ev.available, false), now);
@@ -191,7 +191,7 @@ final class DispatchPass {
     }
     if (chosen.isEmpty()) {
       String why = blocker == null ? "" : blocker;
-      job.waitFor(job.waitUntil(), () -> why);
+      job.memo().waitFor(job.memo().waitUntil(), () -> why);
     }
     return chosen;
   }

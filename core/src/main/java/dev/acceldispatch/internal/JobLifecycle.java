@@ -36,7 +36,7 @@ final class JobLifecycle {
         Duration.between(now, job.submittedAt().plus(t)))));
     job.spec().startDeadline().ifPresent(d -> job.addTimer(ctx.schedule(() -> {
       if (!job.everRan()) {
-        String obstacle = job.waitReason();
+        String obstacle = job.memo().waitReason();
         finish(job, JobState.FAILED, "did not start within its startDeadline of " + d
             + (obstacle.isEmpty() ? "" : "; last obstacle: " + obstacle));
       }
@@ -44,7 +44,7 @@ final class JobLifecycle {
   }
 
   void enqueue(JobRun job) {
-    job.clearWaitUntil();
+    job.memo().clearWaitUntil();
     if (!job.isQueued()) {
       ctx.queue.add(job);
       ctx.ledger.queuedChanged(job.spec().tenant(), 1);

@@ -14,7 +14,6 @@ import dev.acceldispatch.spi.TaskScheduler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -22,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 
 /**
  * One job inside the engine, and the {@link JobHandle} hosts hold: an aggregate whose state
@@ -66,12 +64,9 @@ final class JobRun implements JobHandle {
   private final Set<Integer> unconfirmedFailedStarts = new HashSet<>();
   private int contractViolations;
   private int pendingReleases;
-  private final Set<String> excludedOffers = new HashSet<>();
   private final Map<Integer, Duration> pollDelay = new HashMap<>();
   private final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
-  private Placement.StaticFit staticFit;
-  private Instant waitUntil;
-  private Supplier<String> waitReason = () -> "";
+  private final PlacementMemo memo = new PlacementMemo();
 
   JobRun(Host host, String id, JobSpec spec, JobState state, Instant submittedAt, long sequence) {
     this.host = host;
@@ -221,45 +216,9 @@ final class JobRun implements JobHandle {
     this.queued = queued;
   }
 
-  Set<String> excludedOffers() {
-    return Collections.unmodifiableSet(excludedOffers);
-  }
-
-  /** The offer refused this job's request as invalid: never try it again for this job. */
-  void exclude(String offerKey) {
-    excludedOffers.add(offerKey);
-  }
-
-  /** What the job may ever run on ({@link Placement.StaticFit}), recomputed when stale. */
-  Placement.StaticFit staticFit(Placement placement) {
-    if (staticFit == null || !staticFit.isFor(preemptions, excludedOffers)) {
-      staticFit = placement.staticFit(spec, preemptions, excludedOffers);
-    }
-    return staticFit;
-  }
-
-  /**
-   * While queued: no offer can be available for it before this (its last evaluation found only
-   * blocks, the first ending then), so dispatch passes skip it until then; null to look every pass.
-   */
-  Instant waitUntil() {
-    return waitUntil;
-  }
-
-  /** Records why (in words built only if asked) and until when the job waits. */
-  void waitFor(Instant until, Supplier<String> why) {
-    this.waitUntil = until;
-    this.waitReason = why;
-  }
-
-  /** Looks at the job on the next pass again (it was queued again: its obstacles may be gone). */
-  void clearWaitUntil() {
-    this.waitUntil = null;
-  }
-
-  /** Why the job could not be placed last time. */
-  String waitReason() {
-    return waitReason.get();
+  /** What placement remembers about the job between passes. */
+  PlacementMemo memo() {
+    return memo;
   }
 
   // ---- timers, polls, in-flight calls -------------------------------------------------------------
