@@ -73,7 +73,10 @@ public interface Dispatcher extends AutoCloseable {
    * Stops the dispatcher. With a store that is not durable (the in-memory default) every unfinished
    * job is cancelled and its resources released first, waiting up to the builder's {@code
    * shutdownTimeout}, because nothing could find those resources again. With a durable store,
-   * running jobs are left to a dispatcher that starts later on the same store.
+   * running jobs are left to a dispatcher that starts later on the same store; on a {@link
+   * dev.acceldispatch.spi.LeasingJobStore} their leases are given back before this returns, so
+   * that another instance takes them over at once. The dispatcher's own thread is stopped without
+   * interrupting a store write in progress, so the host's store stays usable.
    */
   @Override
   void close();

@@ -60,8 +60,12 @@ final class JobRun implements JobHandle {
   private boolean everRan;
   private boolean abandoned;
   private int inFlightProvisions;
-  /** Failed starts whose machine may exist until their release succeeds (see {@link #mayStartElsewhere}). */
-  private final Set<Integer> unconfirmedFailedStarts = new HashSet<>();
+  /**
+   * Failed starts whose machine may exist until their release succeeds (see {@link
+   * #mayStartElsewhere}); null while there are none, since 10^5 queued jobs would each carry an
+   * empty set.
+   */
+  private Set<Integer> unconfirmedFailedStarts;
   private int contractViolations;
   private int pendingReleases;
   private final Map<Integer, Duration> pollDelay = new HashMap<>();
@@ -271,17 +275,22 @@ final class JobRun implements JobHandle {
    * machines could run its workload at once.
    */
   void failedStartUnconfirmed(int n) {
+    if (unconfirmedFailedStarts == null) {
+      unconfirmedFailedStarts = new HashSet<>(2);
+    }
     unconfirmedFailedStarts.add(n);
   }
 
   /** The release of attempt {@code n}'s machine succeeded: it cannot run anything any more. */
   void releaseConfirmed(int n) {
-    unconfirmedFailedStarts.remove(n);
+    if (unconfirmedFailedStarts != null && unconfirmedFailedStarts.remove(n) && unconfirmedFailedStarts.isEmpty()) {
+      unconfirmedFailedStarts = null;
+    }
   }
 
   /** Whether no failed start of the job may still have a machine that runs its workload. */
   boolean mayStartElsewhere() {
-    return unconfirmedFailedStarts.isEmpty();
+    return unconfirmedFailedStarts == null;
   }
 
   /** A status call broke the SPI contract again; how many times in a row now. */
