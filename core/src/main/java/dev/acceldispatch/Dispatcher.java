@@ -80,7 +80,10 @@ public interface Dispatcher extends AutoCloseable {
    * Stops the dispatcher. With a store that is not durable (the in-memory default) every unfinished
    * job is cancelled and its resources released first, waiting up to the builder's {@code
    * shutdownTimeout}, because nothing could find those resources again. With a durable store,
-   * running jobs are left to a dispatcher that starts later on the same store.
+   * running jobs are left to a dispatcher that starts later on the same store; on a {@link
+   * dev.acceldispatch.spi.LeasingJobStore} their leases are given back before this returns, so
+   * that another instance takes them over at once. The dispatcher's own thread is stopped without
+   * interrupting a store write in progress, so the host's store stays usable.
    */
   @Override
   void close();
@@ -326,11 +329,18 @@ public interface Dispatcher extends AutoCloseable {
         throw new IllegalStateException("provider: wire at least one provider with provider(...)");
       }
       return DispatchEngine.start(
-          new EngineConfig(
-              List.copyOf(providers), Map.copyOf(limits), Map.copyOf(tenants), List.copyOf(listeners),
-              store, scheduler, providerExecutor, placementPolicy, fleetId, maxQueuedJobs, capacityBlock, capacityBlockMax, stockoutCoversLargerShapes,
-              quotaBlock, preemptionPenalty, pollInitial, pollMax, reconcileInterval, releaseRetryInterval,
-              shutdownTimeout, defaultSpotPreemptionsPerHour, checkpointRestartOverhead, pendingTimeout, leaseDuration));
+          EngineConfig.builder()
+              .providers(providers).limits(limits).tenants(tenants).listeners(listeners)
+              .store(store).scheduler(scheduler).providerExecutor(providerExecutor)
+              .placementPolicy(placementPolicy).fleetId(fleetId).maxQueuedJobs(maxQueuedJobs)
+              .capacityBlock(capacityBlock).capacityBlockMax(capacityBlockMax)
+              .stockoutCoversLargerShapes(stockoutCoversLargerShapes).quotaBlock(quotaBlock)
+              .preemptionPenalty(preemptionPenalty).pollInitial(pollInitial).pollMax(pollMax)
+              .reconcileInterval(reconcileInterval).releaseRetryInterval(releaseRetryInterval)
+              .shutdownTimeout(shutdownTimeout).defaultSpotPreemptionsPerHour(defaultSpotPreemptionsPerHour)
+              .checkpointRestartOverhead(checkpointRestartOverhead).pendingTimeout(pendingTimeout)
+              .leaseDuration(leaseDuration)
+              .build());
     }
 
     private static Duration positive(String field, Duration d) {

@@ -2,6 +2,7 @@ package dev.acceldispatch;
 
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.spi.JobStore;
+import dev.acceldispatch.spi.LeasingJobStore;
 import dev.acceldispatch.spi.StaleJobException;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,114 +20,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * The default {@link JobStore}: jobs in a concurrent map, gone when the process ends. Thread-safe.
  * A dispatcher using it releases every live resource when it is closed.
  *
- * <p>{@link #withLeases()} makes one that several dispatchers in one process can share, with the
- * same lease semantics as a shared database: for tests of multi-instance behaviour.
+ * <p>{@link #withLeases()} makes one that several dispatchers in one process can share (a {@link
+ * LeasingJobStore}), with the same lease semantics as a shared database: for tests of
+ * multi-instance behaviour.
  */
-public final class InMemoryJobStore implements JobStore {
-  private record Lease(String owner, Instant until, boolean cancelRequested) {}
-
+public sealed class InMemoryJobStore implements JobStore {
   private static final Comparator<JobRecord> NEWEST_FIRST =
       Comparator.comparing(JobRecord::submittedAt).thenComparing(JobRecord::id).reversed();
 
   private final ConcurrentHashMap<String, JobRecord> jobs = new ConcurrentHashMap<>();
-  private final Map<String, Lease> leases = new HashMap<>();
-  private final boolean leasing;
 
   /** An empty store without leases. */
-  public InMemoryJobStore() {
-    this(false);
-  }
+  public InMemoryJobStore() {}
 
-  private InMemoryJobStore(boolean leasing) {
-    this.leasing = leasing;
-  }
-
-  /** An empty store that several dispatchers may share. */
+  /** An empty store that several dispatchers may share (a {@link LeasingJobStore}). */
   public static InMemoryJobStore withLeases() {
-    return new InMemoryJobStore(true);
-  }
-
-  @Override
-  public boolean supportsLeases() {
-    return leasing;
-  }
-
-  private void requireLeasing() {
-    if (!leasing) {
-      throw new UnsupportedOperationException("this store does not support leases; use InMemoryJobStore.withLeases()");
-    }
-  }
-
-  @Override
-  public synchronized void insertLeased(JobRecord job, String owner, Instant leaseUntil) {
-    requireLeasing();
-    insert(job);
-    leases.put(job.id(), new Lease(owner, leaseUntil, false));
-  }
-
-  @Override
-  public synchronized List<JobRecord> acquireLeases(String owner, Instant now, Duration duration, int max) {
-    requireLeasing();
-    List<JobRecord> out = new ArrayList<>();
-    for (JobRecord r : unfinished()) {
-      if (out.size() >= max) {
-        break;
-      }
-      Lease l = leases.get(r.id());
-      if (l == null || l.until().isBefore(now)) {
-        leases.put(r.id(), new Lease(owner, now.plus(duration), l != null && l.cancelRequested()));
-        out.add(r);
-      }
-    }
-    return out;
-  }
-
-  @Override
-  public synchronized Set<String> renewLeases(String owner, Instant now, Duration duration) {
-    requireLeasing();
-    Set<String> held = new HashSet<>();
-    for (var e : leases.entrySet()) {
-      JobRecord r = jobs.get(e.getKey());
-      if (e.getValue().owner().equals(owner) && r != null && !r.state().isTerminal()) {
-        e.setValue(new Lease(owner, now.plus(duration), e.getValue().cancelRequested()));
-        held.add(e.getKey());
-      }
-    }
-    return held;
-  }
-
-  @Override
-  public synchronized void releaseLease(String owner, String jobId) {
-    requireLeasing();
-    Lease l = leases.get(jobId);
-    if (l != null && l.owner().equals(owner)) {
-      leases.put(jobId, new Lease("", Instant.MIN, l.cancelRequested()));
-    }
-  }
-
-  @Override
-  public synchronized boolean requestCancel(String jobId) {
-    requireLeasing();
-    JobRecord r = jobs.get(jobId);
-    if (r == null || r.state().isTerminal()) {
-      return false;
-    }
-    Lease l = leases.get(jobId);
-    leases.put(jobId, new Lease(l == null ? "" : l.owner(), l == null ? Instant.MIN : l.until(), true));
-    return true;
-  }
-
-  @Override
-  public synchronized Set<String> cancelRequests(String owner) {
-    requireLeasing();
-    Set<String> out = new HashSet<>();
-    leases.forEach((id, l) -> {
-      JobRecord r = jobs.get(id);
-      if (l.owner().equals(owner) && l.cancelRequested() && r != null && !r.state().isTerminal()) {
-        out.add(id);
-      }
-    });
-    return out;
+    return new Leasing();
   }
 
   @Override
@@ -179,5 +88,78 @@ public final class InMemoryJobStore implements JobStore {
   /** How many jobs it holds, finished or not. */
   public int size() {
     return jobs.size();
+  }
+
+  /** The same store with leases, with the semantics of a shared database's lease columns. */
+  private static final class Leasing extends InMemoryJobStore implements LeasingJobStore {
+    private record Lease(String owner, Instant until, boolean cancelRequested) {}
+
+    private final Map<String, Lease> leases = new HashMap<>();
+
+    @Override
+    public synchronized void insertLeased(JobRecord job, String owner, Instant leaseUntil) {
+      insert(job);
+      leases.put(job.id(), new Lease(owner, leaseUntil, false));
+    }
+
+    @Override
+    public synchronized List<JobRecord> acquireLeases(String owner, Instant now, Duration duration, int max) {
+      List<JobRecord> out = new ArrayList<>();
+      for (JobRecord r : unfinished()) {
+        if (out.size() >= max) {
+          break;
+        }
+        Lease l = leases.get(r.id());
+        if (l == null || l.until().isBefore(now)) {
+          leases.put(r.id(), new Lease(owner, now.plus(duration), l != null && l.cancelRequested()));
+          out.add(r);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public synchronized Set<String> renewLeases(String owner, Instant now, Duration duration) {
+      Set<String> held = new HashSet<>();
+      for (var e : leases.entrySet()) {
+        Optional<JobRecord> r = find(e.getKey());
+        if (e.getValue().owner().equals(owner) && r.isPresent() && !r.get().state().isTerminal()) {
+          e.setValue(new Lease(owner, now.plus(duration), e.getValue().cancelRequested()));
+          held.add(e.getKey());
+        }
+      }
+      return held;
+    }
+
+    @Override
+    public synchronized void releaseLease(String owner, String jobId) {
+      Lease l = leases.get(jobId);
+      if (l != null && l.owner().equals(owner)) {
+        leases.put(jobId, new Lease("", Instant.MIN, l.cancelRequested()));
+      }
+    }
+
+    @Override
+    public synchronized boolean requestCancel(String jobId) {
+      Optional<JobRecord> r = find(jobId);
+      if (r.isEmpty() || r.get().state().isTerminal()) {
+        return false;
+      }
+      Lease l = leases.get(jobId);
+      leases.put(jobId, new Lease(l == null ? "" : l.owner(), l == null ? Instant.MIN : l.until(), true));
+      return true;
+    }
+
+    @Override
+    public synchronized Set<String> cancelRequests(String owner) {
+      Set<String> out = new HashSet<>();
+      leases.forEach((id, l) -> {
+        Optional<JobRecord> r = find(id);
+        if (l.owner().equals(owner) && l.cancelRequested() && r.isPresent() && !r.get().state().isTerminal()) {
+          out.add(id);
+        }
+      });
+      return out;
+    }
   }
 }

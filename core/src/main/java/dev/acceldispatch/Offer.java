@@ -16,8 +16,11 @@ import java.util.Optional;
  *     Standard_ND96isr_H100_v5}
  * @param onDemandHourly the on-demand price per hour
  * @param spotHourly the spot price per hour, or {@code null} when there is no spot tier
- * @param capacity how many of these may run at once as far as the provider knows ({@link
- *     #UNLIMITED} when only the cloud can tell)
+ * @param capacity how many machines of this offer may be held at once as far as the provider
+ *     knows ({@link #UNLIMITED} when only the cloud can tell). The engine counts a machine from
+ *     the moment it sends the create until its release has succeeded (not merely until its
+ *     workload ended), so an offer of capacity 1 gets its next create only once the last machine
+ *     is gone
  */
 public record Offer(
     String providerId,

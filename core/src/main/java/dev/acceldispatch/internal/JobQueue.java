@@ -19,18 +19,18 @@ final class JobQueue {
   private int size;
 
   void add(JobRun job) {
-    if (job.queued) {
+    if (job.isQueued()) {
       return;
     }
     levels.computeIfAbsent(job.spec().priority(), p -> new HashMap<>())
-        .computeIfAbsent(job.spec().tenant(), t -> new TreeSet<>(Comparator.comparingLong((JobRun j) -> j.sequence)))
+        .computeIfAbsent(job.spec().tenant(), t -> new TreeSet<>(Comparator.comparingLong(JobRun::sequence)))
         .add(job);
-    job.queued = true;
+    job.setQueued(true);
     size++;
   }
 
   void remove(JobRun job) {
-    if (!job.queued) {
+    if (!job.isQueued()) {
       return;
     }
     Map<String, TreeSet<JobRun>> byTenant = levels.get(job.spec().priority());
@@ -44,7 +44,7 @@ final class JobQueue {
         }
       }
     }
-    job.queued = false;
+    job.setQueued(false);
   }
 
   int size() {

@@ -1,12 +1,15 @@
 package dev.acceldispatch.internal;
 
 import dev.acceldispatch.Attempt;
+import dev.acceldispatch.AttemptOutcome;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobResult;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.JobState;
 import dev.acceldispatch.Money;
+import dev.acceldispatch.Offer;
 import dev.acceldispatch.spi.JobRecord;
+import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.TaskScheduler;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,72 +19,87 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The engine's live state of one job, and the {@link JobHandle} hosts hold. Fields are written
- * only on the engine thread; what hosts read is published through volatile snapshots.
+ * One job inside the engine, and the {@link JobHandle} hosts hold: an aggregate whose state
+ * changes only through its transition methods, on the engine thread. Hosts read volatile
+ * snapshots ({@link #state()}, {@link #attempts()}).
  */
 final class JobRun implements JobHandle {
-  final String id;
-  final JobSpec spec;
-  final Instant submittedAt;
-  final long sequence;
-  private final DispatchEngine engine;
+  /** What a job needs from the engine that runs it. */
+  interface Host {
+    /** The engine's clock. */
+    Instant now();
+
+    /** Asks the engine to cancel the job; false when it already ended. */
+    boolean cancel(JobRun job);
+  }
+
+  private final String id;
+  private final JobSpec spec;
+  private final Instant submittedAt;
+  private final long sequence;
+  private final Host host;
   private final CompletableFuture<JobResult> result = new CompletableFuture<>();
 
   private volatile JobState state;
   private volatile List<Attempt> attemptsView = List.of();
-
-  // Engine-thread state.
-  /**
-   * In number order. A job that fails over through a long stockout collects hundreds of attempts,
-   * so the lookups the engine makes on every event avoid walking them all: attempt {@code n} is
-   * looked for at index {@code n - 1} first, the highest number is kept, and attempts before
-   * {@link #firstMaybeLive} are known to have ended (an ended attempt never comes back).
-   */
-  private final List<Attempt> attempts = new ArrayList<>();
-  private int highestNumber;
-  private int firstMaybeLive;
-  int preemptions;
-  String message = "";
-  Integer exitCode;
-  Map<String, String> resultAttributes = Map.of();
-  long version;
-  private Money closedCost = Money.ZERO;
-  boolean queued;
-  boolean everRan;
-  boolean abandoned;
   /** Whether the store holds the job (set by the submitting thread once its insert returned). */
-  volatile boolean stored;
-  int inFlightProvisions;
-  int pendingReleases;
-  final Set<String> excludedOffers = new HashSet<>();
-  final Map<Integer, Duration> pollDelay = new HashMap<>();
-  final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
-  /** What it may ever run on, as of its preemptions and excluded offers (see {@link Placement.StaticFit}). */
-  Placement.StaticFit staticFit;
-  /**
-   * While queued: no offer can be available for it before this (its last evaluation found only
-   * blocks, the first ending then), so dispatch passes skip it until then; null to look every pass.
-   */
-  Instant waitUntil;
-  /** Why the job could not be placed last time, in words built only if someone asks. */
-  java.util.function.Supplier<String> waitReason = () -> "";
+  private volatile boolean stored;
 
-  JobRun(DispatchEngine engine, String id, JobSpec spec, JobState state, Instant submittedAt, long sequence) {
-    this.engine = engine;
+  private final AttemptLog attempts = new AttemptLog();
+  private int preemptions;
+  private String message = "";
+  private Integer exitCode;
+  private Map<String, String> resultAttributes = Map.of();
+  private long version;
+  private Money closedCost = Money.ZERO;
+  private boolean queued;
+  private boolean everRan;
+  private boolean abandoned;
+  private int inFlightProvisions;
+  /**
+   * Failed starts whose machine may exist until their release succeeds (see {@link
+   * #mayStartElsewhere}); null while there are none, since 10^5 queued jobs would each carry an
+   * empty set.
+   */
+  private Set<Integer> unconfirmedFailedStarts;
+  private int contractViolations;
+  private int pendingReleases;
+  private final Map<Integer, Duration> pollDelay = new HashMap<>();
+  private final List<TaskScheduler.Cancellable> timers = new ArrayList<>();
+  private final PlacementMemo memo = new PlacementMemo();
+
+  JobRun(Host host, String id, JobSpec spec, JobState state, Instant submittedAt, long sequence) {
+    this.host = host;
     this.id = id;
     this.spec = spec;
     this.state = state;
     this.submittedAt = submittedAt;
     this.sequence = sequence;
-    result.whenComplete(
-        (r, e) -> {
-          if (e instanceof java.util.concurrent.CancellationException) {
-            cancel();
-          }
-        });
+    result.whenComplete((r, e) -> {
+      if (e instanceof CancellationException) {
+        cancel();
+      }
+    });
+  }
+
+  /** A job taken over from the store (after a restart, or a lease): its stored history and state. */
+  static JobRun fromRecord(Host host, JobRecord r, long sequence) {
+    JobRun job = new JobRun(host, r.id(), r.spec(), r.state(), r.submittedAt(), sequence);
+    job.stored = true;
+    job.version = r.version();
+    for (Attempt a : r.attempts()) {
+      job.put(a);
+      job.closedCost = job.closedCost.plus(a.cost());
+      job.everRan |= a.runningAt() != null;
+    }
+    job.preemptions = r.preemptions();
+    job.message = r.message();
+    job.publish();
+    return job;
   }
 
   // ---- JobHandle (any thread) -------------------------------------------------------------------
@@ -108,7 +126,7 @@ final class JobRun implements JobHandle {
 
   @Override
   public Money cost() {
-    return costAt(engine.now());
+    return costAt(host.now());
   }
 
   @Override
@@ -118,7 +136,7 @@ final class JobRun implements JobHandle {
 
   @Override
   public boolean cancel() {
-    return engine.cancel(this);
+    return host.cancel(this);
   }
 
   @Override
@@ -126,21 +144,221 @@ final class JobRun implements JobHandle {
     return "Job{" + id + " '" + spec.name() + "' " + state + ", " + attemptsView.size() + " attempts}";
   }
 
-  // ---- engine thread ----------------------------------------------------------------------------
-
-  void setState(JobState s) {
-    this.state = s;
+  Instant submittedAt() {
+    return submittedAt;
   }
 
-  /** Ended attempts' cost plus what live running attempts have accrued by {@code now}. */
+  /** Submission order, the tie-break within a tenant's queue. */
+  long sequence() {
+    return sequence;
+  }
+
+  boolean isStored() {
+    return stored;
+  }
+
+  void markStored() {
+    stored = true;
+  }
+
+  // ---- state ------------------------------------------------------------------------------------
+
+  String message() {
+    return message;
+  }
+
+  /** Moves to {@code to} with the reason; the caller persists and reports it. */
+  void moveTo(JobState to, String reason) {
+    this.state = to;
+    this.message = reason;
+  }
+
+  long version() {
+    return version;
+  }
+
+  /** The store accepted a write of the job: its new version. */
+  void storedAs(long newVersion) {
+    this.version = newVersion;
+  }
+
+  boolean isAbandoned() {
+    return abandoned;
+  }
+
+  /** Another dispatcher owns the job now: this one must never write it again. */
+  void abandon() {
+    abandoned = true;
+  }
+
+  boolean everRan() {
+    return everRan;
+  }
+
+  int preemptions() {
+    return preemptions;
+  }
+
+  /** An attempt was preempted or vanished: counts against the preemption budget. */
+  int countLoss() {
+    return ++preemptions;
+  }
+
+  void recordExit(Integer code, Map<String, String> attributes) {
+    this.exitCode = code;
+    this.resultAttributes = attributes;
+  }
+
+  // ---- queue and placement memo -----------------------------------------------------------------
+
+  boolean isQueued() {
+    return queued;
+  }
+
+  /** Set by {@link JobQueue} alone. */
+  void setQueued(boolean queued) {
+    this.queued = queued;
+  }
+
+  /** What placement remembers about the job between passes. */
+  PlacementMemo memo() {
+    return memo;
+  }
+
+  // ---- timers, polls, in-flight calls -------------------------------------------------------------
+
+  void addTimer(TaskScheduler.Cancellable t) {
+    timers.add(t);
+  }
+
+  void cancelTimers() {
+    timers.forEach(TaskScheduler.Cancellable::cancel);
+    timers.clear();
+  }
+
+  /** Polls of attempt {@code n} start over at {@code initial}. */
+  void resetPollDelay(int n, Duration initial) {
+    pollDelay.put(n, initial);
+  }
+
+  /** The delay before the next poll of attempt {@code n}; each one 1.5 times the last, up to {@code max}. */
+  Duration nextPollDelay(int n, Duration initial, Duration max) {
+    Duration d = pollDelay.getOrDefault(n, initial);
+    pollDelay.put(n, Duration.ofMillis(Math.min(max.toMillis(), Math.round(d.toMillis() * 1.5))));
+    return d;
+  }
+
+  void provisionSent() {
+    inFlightProvisions++;
+  }
+
+  void provisionReturned() {
+    inFlightProvisions--;
+  }
+
+  void releaseSent() {
+    pendingReleases++;
+  }
+
+  void releaseEnded() {
+    pendingReleases--;
+  }
+
+  /** Whether no create or release of the job is in flight. */
+  boolean isSettled() {
+    return inFlightProvisions == 0 && pendingReleases == 0;
+  }
+
+  /**
+   * Attempt {@code n} failed to start, but its create may have made a machine (a lost response,
+   * retries that ran out): until its release succeeds the job must not start elsewhere, or two
+   * machines could run its workload at once.
+   */
+  void failedStartUnconfirmed(int n) {
+    if (unconfirmedFailedStarts == null) {
+      unconfirmedFailedStarts = new HashSet<>(2);
+    }
+    unconfirmedFailedStarts.add(n);
+  }
+
+  /** The release of attempt {@code n}'s machine succeeded: it cannot run anything any more. */
+  void releaseConfirmed(int n) {
+    if (unconfirmedFailedStarts != null && unconfirmedFailedStarts.remove(n) && unconfirmedFailedStarts.isEmpty()) {
+      unconfirmedFailedStarts = null;
+    }
+  }
+
+  /** Whether no failed start of the job may still have a machine that runs its workload. */
+  boolean mayStartElsewhere() {
+    return unconfirmedFailedStarts == null;
+  }
+
+  /** A status call broke the SPI contract again; how many times in a row now. */
+  int countContractViolation() {
+    return ++contractViolations;
+  }
+
+  void clearContractViolations() {
+    contractViolations = 0;
+  }
+
+  // ---- attempts -----------------------------------------------------------------------------------
+
+  /** Opens the next attempt on {@code o}, named by {@link ResourceNames}. */
+  Attempt startAttempt(Offer o, boolean spot, Instant now) {
+    int n = attempts.nextNumber();
+    Attempt a = new Attempt(n, o, spot, ResourceNames.of(id, n), null, now, null, null, null, Money.ZERO, "");
+    put(a);
+    return a;
+  }
+
+  /** The cloud accepted attempt {@code n}'s create: this is its resource. */
+  Attempt provisioned(int n, ProvisionedResource res) {
+    Attempt a = attempt(n);
+    Attempt updated = new Attempt(n, a.offer(), a.spot(), a.resourceName(), res, a.startedAt(), null, null, null, Money.ZERO, "");
+    put(updated);
+    return updated;
+  }
+
+  /** Attempt {@code n} was first seen running at {@code at}. */
+  Attempt markRunning(int n, Instant at) {
+    Attempt a = attempt(n);
+    Attempt updated = new Attempt(n, a.offer(), a.spot(), a.resourceName(), a.resource(), a.startedAt(), at, null, null, Money.ZERO, "");
+    put(updated);
+    everRan = true;
+    return updated;
+  }
+
+  /** Ends attempt {@code n} at {@code now}, costed by {@link AttemptCost}. */
+  Attempt endAttempt(int n, AttemptOutcome outcome, String detail, Instant now) {
+    Attempt a = attempt(n);
+    Money cost = AttemptCost.of(a, now);
+    Attempt ended = new Attempt(n, a.offer(), a.spot(), a.resourceName(), a.resource(), a.startedAt(), a.runningAt(), now, outcome, cost, detail);
+    put(ended);
+    closedCost = closedCost.plus(cost);
+    publish();
+    return ended;
+  }
+
+  Attempt attempt(int number) {
+    return attempts.get(number);
+  }
+
+  List<Attempt> liveAttempts() {
+    return attempts.live();
+  }
+
+  private void put(Attempt updated) {
+    attempts.put(updated);
+  }
+
+  // ---- cost and snapshots -------------------------------------------------------------------------
+
+  /** Ended attempts' cost plus what live attempts have accrued by {@code now} ({@link AttemptCost}). */
   Money costAt(Instant now) {
     Money m = Money.ZERO;
     for (Attempt a : attemptsView) {
-      if (a.isLive() && a.runningAt() != null) {
-        m = m.plus(a.hourlyPrice().perHourFor(Duration.between(a.runningAt(), now)));
-      } else {
-        m = m.plus(a.cost());
-      }
+      m = m.plus(AttemptCost.of(a, now));
     }
     return m;
   }
@@ -150,93 +368,25 @@ final class JobRun implements JobHandle {
     return closedCost;
   }
 
-  /** Adds an ended attempt's cost to the sum. */
-  void addClosedCost(Money cost) {
-    closedCost = closedCost.plus(cost);
-  }
-
-  /** Sums the cost of the attempts as loaded from the store. */
-  void recomputeClosedCost() {
-    Money m = Money.ZERO;
-    for (Attempt a : attempts) {
-      m = m.plus(a.cost());
-    }
-    closedCost = m;
-  }
-
-  /** Takes the attempts of a stored job being recovered. */
-  void loadAttempts(List<Attempt> stored) {
-    for (Attempt a : stored) {
-      replace(a);
-    }
-  }
-
-  Attempt attempt(int number) {
-    int at = indexOf(number);
-    return at < 0 ? null : attempts.get(at);
-  }
-
-  void replace(Attempt updated) {
-    int at = indexOf(updated.number());
-    if (at < 0) {
-      attempts.add(updated);
-      at = attempts.size() - 1;
-    } else {
-      attempts.set(at, updated);
-    }
-    highestNumber = Math.max(highestNumber, updated.number());
-    if (updated.isLive() && at < firstMaybeLive) {
-      firstMaybeLive = at;
-    }
-  }
-
-  private int indexOf(int number) {
-    int guess = number - 1;
-    if (guess >= 0 && guess < attempts.size() && attempts.get(guess).number() == number) {
-      return guess;
-    }
-    for (int i = 0; i < attempts.size(); i++) {
-      if (attempts.get(i).number() == number) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  List<Attempt> liveAttempts() {
-    while (firstMaybeLive < attempts.size() && !attempts.get(firstMaybeLive).isLive()) {
-      firstMaybeLive++;
-    }
-    List<Attempt> live = null;
-    for (int i = firstMaybeLive; i < attempts.size(); i++) {
-      Attempt a = attempts.get(i);
-      if (a.isLive()) {
-        if (live == null) {
-          live = new ArrayList<>(2);
-        }
-        live.add(a);
-      }
-    }
-    return live == null ? List.of() : live;
-  }
-
-  int nextAttemptNumber() {
-    return highestNumber + 1;
-  }
-
+  /** Makes the attempts as they are now visible to hosts. */
   void publish() {
-    attemptsView = List.copyOf(attempts);
+    attemptsView = attempts.snapshot();
   }
 
   JobRecord toRecord(Instant now) {
-    return new JobRecord(id, spec, state, version, submittedAt, now, attempts, preemptions, message, exitCode, resultAttributes);
+    return new JobRecord(id, spec, state, version, submittedAt, now, attempts.snapshot(), preemptions, message, exitCode, resultAttributes);
   }
 
   JobResult toResult() {
-    return new JobResult(id, state, attempts, closedCost(), message, exitCode, resultAttributes);
+    return new JobResult(id, state, attempts.snapshot(), closedCost, message, exitCode, resultAttributes);
   }
 
-  CompletableFuture<JobResult> resultFuture() {
-    return result;
+  /** Completes {@link #result()} once the job ended and nothing of it is in flight; true if it did now. */
+  boolean completeIfSettled() {
+    if (state.isTerminal() && isSettled() && !result.isDone()) {
+      result.complete(toResult());
+      return true;
+    }
+    return false;
   }
 }

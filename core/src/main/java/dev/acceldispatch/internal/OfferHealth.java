@@ -86,11 +86,18 @@ final class OfferHealth {
   /** Creates in flight per offer key. */
   private final Map<String, Integer> creating = new HashMap<>();
   /**
-   * Offers (by key) recovering from a stockout, with how many creates may be in flight on each:
-   * 1 after a capacity failure, doubled by each create the cloud accepts, and the limit gone once
-   * it reaches {@link #SLOW_START_DONE}. An offer not here has no limit.
+   * Offers (by key) in a slow start, with how many creates may be in flight on each: 1 after a
+   * capacity failure, doubled by each create the cloud accepts, and the limit gone once it reaches
+   * {@link #SLOW_START_DONE}. An offer not here has no limit if it is {@link #proven}, else 1.
    */
   private final Map<String, Integer> createAllowance = new HashMap<>();
+  /**
+   * Offers whose slow start ended: the cloud accepted enough creates in a row. Every other offer
+   * starts slow, as if it had just been stocked out: the engine cannot know a stockout before the
+   * first create fails, and a queue whose first pass sent a create per job to every offer would
+   * fail over in lockstep through a fresh stockout (a failed create per job per offer).
+   */
+  private final java.util.Set<String> proven = new java.util.HashSet<>();
   private static final int SLOW_START_DONE = 64;
   private Instant nextPrune = Instant.MIN;
   private final OfferKeys keys;
@@ -161,11 +168,16 @@ final class OfferHealth {
   synchronized boolean createEnded(Offer o, boolean accepted) {
     String key = keys.of(o);
     creating.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
-    boolean limited = createAllowance.containsKey(key);
-    if (accepted) {
-      createAllowance.computeIfPresent(key, (k, n) -> n * 2 >= SLOW_START_DONE ? null : n * 2);
+    Integer allowed = allowance(key);
+    if (allowed != null && accepted) {
+      if (allowed * 2 >= SLOW_START_DONE) {
+        createAllowance.remove(key);
+        proven.add(key);
+      } else {
+        createAllowance.put(key, allowed * 2);
+      }
     }
-    return limited;
+    return allowed != null;
   }
 
   /**
@@ -178,8 +190,14 @@ final class OfferHealth {
    */
   synchronized boolean createsSaturated(Offer o) {
     String key = keys.of(o);
-    Integer allowed = createAllowance.get(key);
+    Integer allowed = allowance(key);
     return allowed != null && creating.getOrDefault(key, 0) >= allowed;
+  }
+
+  /** How many creates may be in flight on the offer; null for no limit. */
+  private Integer allowance(String key) {
+    Integer allowed = createAllowance.get(key);
+    return allowed != null || proven.contains(key) ? allowed : Integer.valueOf(1);
   }
 
   /** The active block covering this offer and tier, if any (the one ending last). */

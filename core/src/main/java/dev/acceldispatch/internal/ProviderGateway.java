@@ -17,6 +17,7 @@ import dev.failsafe.RetryPolicy;
 import dev.failsafe.Timeout;
 import dev.failsafe.TimeoutExceededException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,11 @@ final class ProviderGateway {
   private final RetryPolicy<Object> once;
   private final Map<String, RegionPolicies> regions = new ConcurrentHashMap<>();
   private final Random jitter;
+  /** Until when a retry-after pauses every call of this provider; null when none does. */
+  private Instant pausedUntil;
+
+  /** The cloud code of a {@link ProviderException.Transient} that stands for a broken SPI contract. */
+  static final String CONTRACT_VIOLATION = "PROVIDER_CONTRACT_VIOLATION";
 
   /** The breaker of one region and the two Failsafe pipelines through it, built once. */
   private record RegionPolicies(CircuitBreaker<Object> breaker, FailsafeExecutor<Object> retrying, FailsafeExecutor<Object> once) {}
@@ -131,7 +137,7 @@ final class ProviderGateway {
    * (no rate limiter, no timeout, and a single try has no retry delay).
    */
   boolean canCallOnceNow() {
-    return rateLimiter == null && timeout == null;
+    return rateLimiter == null && timeout == null && pausedFor().isZero();
   }
 
   /**
@@ -155,19 +161,76 @@ final class ProviderGateway {
     }
   }
 
+  /**
+   * Runs one try. What the SPI does not allow is a {@link ProviderException.Transient} with code
+   * {@link #CONTRACT_VIOLATION}: {@code null} where a value is due, or an exception outside the
+   * {@link ProviderException} taxonomy. It is retried like any transient failure (a bounded number
+   * of times), and the engine gives up on the attempt after a few in a row, never waits on it for
+   * ever. A {@link ProviderException.Throttled} with a retry-after pauses the whole provider.
+   */
   private <T> T invoke(Supplier<T> call, String zone) {
+    T result;
     try {
-      return call.get();
+      result = call.get();
+    } catch (ProviderException.Throttled t) {
+      t.retryAfter().ifPresent(this::pauseFor);
+      throw t;
     } catch (ProviderException e) {
       throw e;
     } catch (RuntimeException e) {
       // Unknown errors are transient with bounded retries, never silent success.
-      throw new ProviderException.Transient(provider.id(), zone, e.getClass().getSimpleName(), e.getMessage(), e);
+      throw new ProviderException.Transient(provider.id(), zone, CONTRACT_VIOLATION,
+          "undeclared " + e.getClass().getName() + ": " + e.getMessage(), e);
+    }
+    if (result == null) {
+      throw new ProviderException.Transient(provider.id(), zone, CONTRACT_VIOLATION, "returned null, which the SPI does not allow", null);
+    }
+    return result;
+  }
+
+  /**
+   * Clouds throttle per project or subscription, not per call: after a retry-after, no call of
+   * this provider starts before it has passed (a later, longer one extends the pause).
+   */
+  private synchronized void pauseFor(Duration retryAfter) {
+    Instant until = taskScheduler.clock().instant().plus(retryAfter);
+    if (pausedUntil == null || until.isAfter(pausedUntil)) {
+      pausedUntil = until;
     }
   }
 
-  @SuppressWarnings("unchecked")
+  /** How long calls of this provider must still wait for a retry-after; zero when they need not. */
+  synchronized Duration pausedFor() {
+    if (pausedUntil == null) {
+      return Duration.ZERO;
+    }
+    Duration left = Duration.between(taskScheduler.clock().instant(), pausedUntil);
+    if (left.isNegative() || left.isZero()) {
+      pausedUntil = null;
+      return Duration.ZERO;
+    }
+    return left;
+  }
+
   private <T> CompletableFuture<T> call(String region, String zone, Supplier<T> call, boolean retry) {
+    Duration pause = pausedFor();
+    if (pause.isZero()) {
+      return start(region, zone, call, retry);
+    }
+    // Throttled: the call starts once the provider's retry-after has passed.
+    CompletableFuture<T> later = new CompletableFuture<>();
+    taskScheduler.schedule(() -> call(region, zone, call, retry).whenComplete((v, e) -> {
+      if (e == null) {
+        later.complete(v);
+      } else {
+        later.completeExceptionally(e);
+      }
+    }), pause);
+    return later;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> CompletableFuture<T> start(String region, String zone, Supplier<T> call, boolean retry) {
     RegionPolicies policies = policiesOf(region);
     CompletableFuture<Object> f =
         (retry ? policies.retrying() : policies.once())

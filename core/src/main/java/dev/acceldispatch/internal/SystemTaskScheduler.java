@@ -57,8 +57,27 @@ final class SystemTaskScheduler implements TaskScheduler, AutoCloseable {
     }
   }
 
+  /**
+   * Stops taking tasks, drops those not started, and waits up to {@code grace} for the one
+   * running to finish before interrupting it: an interrupt in the middle of a store write closes
+   * a file-based database's channel ({@code ClosedByInterruptException}), which leaves the host's
+   * store unusable for the rest of the process.
+   */
+  void close(Duration grace) {
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.warn("dispatcher task still running {} after close; interrupting it", grace);
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      executor.shutdownNow();
+    }
+  }
+
   @Override
   public void close() {
-    executor.shutdownNow();
+    close(Duration.ofSeconds(10));
   }
 }

@@ -125,7 +125,13 @@ public abstract sealed class ProviderException extends DispatchException
     }
   }
 
-  /** The cloud's API is rate limiting us. */
+  /**
+   * The cloud's API is rate limiting us. Clouds throttle per project or subscription, not per
+   * call, so a retry-after pauses <em>every</em> call of the provider that threw it (creates,
+   * polls, releases, listings) until it has passed; the throttled call itself is retried then.
+   * Without a retry-after, only the throttled call backs off (exponentially, with jitter). A
+   * provider whose clouds throttle per region should be wired as one provider per region.
+   */
   public static final class Throttled extends ProviderException {
     private static final long serialVersionUID = 1L;
     /** How long the cloud asked us to wait, or {@code null}. */
@@ -180,7 +186,11 @@ public abstract sealed class ProviderException extends DispatchException
     }
   }
 
-  /** Credentials are missing or wrong, or the identity lacks a permission. */
+  /**
+   * Credentials are missing or wrong, or the identity lacks a permission. On a create, the
+   * engine sets the whole provider aside for the dispatcher's {@code quotaBlock} (30 min by
+   * default) and places jobs elsewhere meanwhile; the host fixes the credentials.
+   */
   public static final class PermissionDenied extends ProviderException {
     private static final long serialVersionUID = 1L;
     /** Whether the credentials were missing or wrong (rather than lacking a permission). */

@@ -57,7 +57,7 @@ public final class StartupScript {
     private final Workload workload;
     private final List<String> dockerArgs = new ArrayList<>();
     private String containerRuntime = "docker";
-    private String exitReporter = "true";
+    private String exitReporter;
     private final List<String> preamble = new ArrayList<>();
     private Function<String, String> secretFetcher;
     private boolean secretsInClear;
@@ -90,7 +90,9 @@ public final class StartupScript {
 
     /**
      * The provider's command that reports the exit code, which the script puts in {@code $rc}
-     * first; trusted shell text, e.g. {@code curl -X PUT ... --data "$rc"}.
+     * first; trusted shell text, e.g. {@code curl -X PUT ... --data "$rc"}. Required: there is no
+     * default, because a script that reports nothing leaves the engine waiting on a machine whose
+     * workload ended (it sees it running until {@code timeout}, paying for it).
      */
     public Builder exitReporter(String command) {
       this.exitReporter = Objects.requireNonNull(command, "exitReporter");
@@ -137,6 +139,7 @@ public final class StartupScript {
      *     nor {@link #secretsInClear()} was given, a cloud-store reference this provider's machines
      *     cannot resolve, or a dispatcher-host reference that cannot be resolved; the message names
      *     the variables and references, never a value
+     * @throws IllegalStateException when no {@link #exitReporter} was given
      */
     public String build() {
       List<String> values = new ArrayList<>();
@@ -156,6 +159,11 @@ public final class StartupScript {
             "workload.secretEnv " + values + ": this provider has no secret store"
                 + " configured, and secrets are never written in clear unless the host opts in;"
                 + " give a Secret.googleSecretManager or Secret.azureKeyVault reference the machine can resolve instead");
+      }
+      if (exitReporter == null) {
+        throw new IllegalStateException("exitReporter: give the shell command that reports the exit code in $rc to"
+            + " where the provider reads it (a guest attribute, a tag, a file); without one the engine never learns"
+            + " that the workload ended");
       }
       StringBuilder s = new StringBuilder("#!/bin/sh\n");
       s.append("# Written by AccelDispatch. Every value from the job spec is single-quoted.\n");

@@ -73,9 +73,16 @@ class StartupScriptTest {
     Workload w = Workload.script("true").secretEnv("TOKEN", Secret.of("s3cr3t")).build();
     assertThatThrownBy(() -> StartupScript.forWorkload(w).build())
         .hasMessageContaining("TOKEN").hasMessageNotContaining("s3cr3t");
-    String fetched = StartupScript.forWorkload(w).secretFetcher(n -> "gcloud secrets versions access latest --secret=" + n).build();
+    String fetched = StartupScript.forWorkload(w).exitReporter("true")
+        .secretFetcher(n -> "gcloud secrets versions access latest --secret=" + n).build();
     assertThat(fetched).contains("export TOKEN=\"$(gcloud secrets versions access latest --secret='TOKEN')\"").doesNotContain("s3cr3t");
-    assertThat(StartupScript.forWorkload(w).secretsInClear().build()).contains("export TOKEN='s3cr3t'");
+    assertThat(StartupScript.forWorkload(w).exitReporter("true").secretsInClear().build()).contains("export TOKEN='s3cr3t'");
+  }
+
+  @Test
+  void build_withoutExitReporter_isRefusedNamingTheSetting() {
+    assertThatThrownBy(() -> StartupScript.forWorkload(Workload.script("true").build()).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("exitReporter:");
   }
 
   @Test

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.acceldispatch.JobQuery;
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.spi.JobStore;
+import dev.acceldispatch.spi.LeasingJobStore;
 import dev.acceldispatch.spi.StaleJobException;
 import dev.acceldispatch.jdbc.internal.JobTable;
 import java.nio.file.Path;
@@ -38,8 +39,8 @@ import javax.sql.DataSource;
  * microsecond (what PostgreSQL keeps); finer instants are truncated.
  *
  * <p><b>Concurrency.</b> Every update is {@code UPDATE ... WHERE id = ? AND version = ?}; zero rows
- * is a {@link StaleJobException}, so two racing writers never lose an update. Leases ({@link
- * #supportsLeases()} is true) live in the same rows: {@link #acquireLeases} selects candidate rows
+ * is a {@link StaleJobException}, so two racing writers never lose an update. Leases (it is a {@link
+ * LeasingJobStore}) live in the same rows: {@link #acquireLeases} selects candidate rows
  * with {@code FOR UPDATE SKIP LOCKED} and takes each with an update that re-checks that no live
  * lease holds it, so a job is never handed to two owners. On PostgreSQL, concurrent acquirers skip
  * each other's rows; H2 also accepts {@code SKIP LOCKED}, but it is an embedded, single-process
@@ -65,7 +66,7 @@ import javax.sql.DataSource;
  * <p>Thread-safe. {@link #close()} closes the connection pool only when the store created it
  * ({@link #h2File}); a host's {@link DataSource} is the host's to close.
  */
-public final class JdbcJobStore implements JobStore, AutoCloseable {
+public final class JdbcJobStore implements LeasingJobStore, AutoCloseable {
   private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,30}");
 
   private final JobTable table;
@@ -181,12 +182,6 @@ public final class JdbcJobStore implements JobStore, AutoCloseable {
   /** True: jobs survive a restart of the process. */
   @Override
   public boolean isDurable() {
-    return true;
-  }
-
-  /** True: several dispatchers may share the store (on PostgreSQL). */
-  @Override
-  public boolean supportsLeases() {
     return true;
   }
 

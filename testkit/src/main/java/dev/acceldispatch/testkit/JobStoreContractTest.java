@@ -20,6 +20,7 @@ import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.Workload;
 import dev.acceldispatch.spi.JobRecord;
 import dev.acceldispatch.spi.JobStore;
+import dev.acceldispatch.spi.LeasingJobStore;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.StaleJobException;
 import java.time.Duration;
@@ -43,10 +44,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The contract every {@link JobStore} passes: insert, find and update with optimistic versioning,
  * {@link JobStore#unfinished()} order and filter, a round trip of every field of a {@link
- * JobRecord} (the whole {@link JobSpec}, secrets included, and every attempt), and, for stores whose
- * {@link JobStore#supportsLeases()} is true, the lease methods, concurrent acquirers included. A
- * store that does not support leases must refuse the lease methods with {@link
- * UnsupportedOperationException}.
+ * JobRecord} (the whole {@link JobSpec}, secrets included, and every attempt), and, for a {@link
+ * LeasingJobStore}, the lease methods, concurrent acquirers included.
  *
  * <p>A store module's test extends this and returns a fresh, empty store from {@link
  * #createStore()}. Times in the records the contract writes are whole microseconds: stores may keep
@@ -449,25 +448,24 @@ public abstract class JobStoreContractTest {
   // ---- leases -------------------------------------------------------------------------------------
 
   @Test
-  void leases_storeWithoutLeaseSupport_refusesTheLeaseMethods() {
-    if (store.supportsLeases()) {
-      store.insertLeased(record("l", JobState.QUEUED, T0), "a", T0.plusSeconds(1));
-      assertThat(store.find("l")).contains(record("l", JobState.QUEUED, T0));
+  void insertLeased_leasingStore_storesTheJobAsInsertWould() {
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
-    JobRecord r = record("l", JobState.QUEUED, T0);
-    assertThatThrownBy(() -> store.insertLeased(r, "a", T0)).isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> store.acquireLeases("a", T0, Duration.ofSeconds(1), 1)).isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> store.renewLeases("a", T0, Duration.ofSeconds(1))).isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> store.releaseLease("a", "l")).isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> store.requestCancel("l")).isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> store.cancelRequests("a")).isInstanceOf(UnsupportedOperationException.class);
+    leasing().insertLeased(record("l", JobState.QUEUED, T0), "a", T0.plusSeconds(1));
+    assertThat(store.find("l")).contains(record("l", JobState.QUEUED, T0));
+  }
+
+  /** The store under test as a {@link LeasingJobStore}. */
+  private LeasingJobStore leasing() {
+    return (LeasingJobStore) store;
   }
 
   @Test
   void acquireLeases_neverLeasedJobs_takesUnfinishedOldestFirstUpToMax() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
     store.insert(record("c", JobState.QUEUED, T0.plusSeconds(3)));
@@ -475,121 +473,121 @@ public abstract class JobStoreContractTest {
     store.insert(record("b", JobState.RUNNING, T0.plusSeconds(2)));
     store.insert(record("done", JobState.SUCCEEDED, T0));
 
-    List<JobRecord> first = store.acquireLeases("one", T0.plusSeconds(10), Duration.ofSeconds(30), 2);
-    List<JobRecord> second = store.acquireLeases("two", T0.plusSeconds(10), Duration.ofSeconds(30), 10);
+    List<JobRecord> first = leasing().acquireLeases("one", T0.plusSeconds(10), Duration.ofSeconds(30), 2);
+    List<JobRecord> second = leasing().acquireLeases("two", T0.plusSeconds(10), Duration.ofSeconds(30), 10);
 
     assertThat(first).extracting(JobRecord::id).containsExactly("a", "b");
     assertThat(first.get(1)).isEqualTo(record("b", JobState.RUNNING, T0.plusSeconds(2)));
     assertThat(second).extracting(JobRecord::id).containsExactly("c");
-    assertThat(store.acquireLeases("three", T0.plusSeconds(10), Duration.ofSeconds(30), 10)).isEmpty();
+    assertThat(leasing().acquireLeases("three", T0.plusSeconds(10), Duration.ofSeconds(30), 10)).isEmpty();
   }
 
   @Test
   void insertLeased_liveLease_isSkippedByOthersUntilItExpires() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
-    store.insertLeased(record("j1", JobState.QUEUED, T0), "one", T0.plusSeconds(30));
+    leasing().insertLeased(record("j1", JobState.QUEUED, T0), "one", T0.plusSeconds(30));
     assertThat(store.find("j1").orElseThrow().version()).isZero();
-    assertThatThrownBy(() -> store.insertLeased(record("j1", JobState.QUEUED, T0), "two", T0.plusSeconds(30)))
+    assertThatThrownBy(() -> leasing().insertLeased(record("j1", JobState.QUEUED, T0), "two", T0.plusSeconds(30)))
         .isInstanceOf(IllegalStateException.class);
 
-    assertThat(store.acquireLeases("two", T0.plusSeconds(29), Duration.ofSeconds(30), 10)).isEmpty();
-    assertThat(store.acquireLeases("one", T0.plusSeconds(29), Duration.ofSeconds(30), 10))
+    assertThat(leasing().acquireLeases("two", T0.plusSeconds(29), Duration.ofSeconds(30), 10)).isEmpty();
+    assertThat(leasing().acquireLeases("one", T0.plusSeconds(29), Duration.ofSeconds(30), 10))
         .as("its own live lease is not acquired again").isEmpty();
-    List<JobRecord> taken = store.acquireLeases("two", T0.plusSeconds(31), Duration.ofSeconds(30), 10);
+    List<JobRecord> taken = leasing().acquireLeases("two", T0.plusSeconds(31), Duration.ofSeconds(30), 10);
 
     assertThat(taken).extracting(JobRecord::id).containsExactly("j1");
-    assertThat(store.renewLeases("one", T0.plusSeconds(32), Duration.ofSeconds(30))).isEmpty();
-    assertThat(store.renewLeases("two", T0.plusSeconds(32), Duration.ofSeconds(30))).containsExactly("j1");
+    assertThat(leasing().renewLeases("one", T0.plusSeconds(32), Duration.ofSeconds(30))).isEmpty();
+    assertThat(leasing().renewLeases("two", T0.plusSeconds(32), Duration.ofSeconds(30))).containsExactly("j1");
   }
 
   @Test
   void renewLeases_heldLeases_extendsThemAndReturnsOnlyUnfinishedOnes() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
     store.insert(record("a", JobState.QUEUED, T0));
     store.insert(record("b", JobState.QUEUED, T0.plusSeconds(1)));
-    assertThat(store.acquireLeases("one", T0, Duration.ofSeconds(10), 10)).hasSize(2);
+    assertThat(leasing().acquireLeases("one", T0, Duration.ofSeconds(10), 10)).hasSize(2);
     JobRecord b = store.find("b").orElseThrow();
     store.update(new JobRecord("b", b.spec(), JobState.SUCCEEDED, b.version(), b.submittedAt(), T0.plusSeconds(2), List.of(), 0, "done", 0, Map.of()));
 
-    assertThat(store.renewLeases("one", T0.plusSeconds(8), Duration.ofSeconds(10))).containsExactly("a");
-    assertThat(store.acquireLeases("two", T0.plusSeconds(15), Duration.ofSeconds(10), 10))
+    assertThat(leasing().renewLeases("one", T0.plusSeconds(8), Duration.ofSeconds(10))).containsExactly("a");
+    assertThat(leasing().acquireLeases("two", T0.plusSeconds(15), Duration.ofSeconds(10), 10))
         .as("renewed until +18 s").isEmpty();
-    assertThat(store.acquireLeases("two", T0.plusSeconds(19), Duration.ofSeconds(10), 10))
+    assertThat(leasing().acquireLeases("two", T0.plusSeconds(19), Duration.ofSeconds(10), 10))
         .extracting(JobRecord::id).containsExactly("a");
-    assertThat(store.renewLeases("nobody", T0.plusSeconds(20), Duration.ofSeconds(10))).isEmpty();
+    assertThat(leasing().renewLeases("nobody", T0.plusSeconds(20), Duration.ofSeconds(10))).isEmpty();
   }
 
   @Test
   void update_byLeaseHolder_keepsTheLease() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
-    store.insertLeased(record("a", JobState.QUEUED, T0), "one", T0.plusSeconds(30));
+    leasing().insertLeased(record("a", JobState.QUEUED, T0), "one", T0.plusSeconds(30));
     JobRecord a = store.find("a").orElseThrow();
 
     store.update(new JobRecord("a", a.spec(), JobState.PROVISIONING, a.version(), T0, T0.plusSeconds(1), attempts(), 0, "p", null, Map.of()));
 
-    assertThat(store.acquireLeases("two", T0.plusSeconds(5), Duration.ofSeconds(30), 10)).isEmpty();
-    assertThat(store.renewLeases("one", T0.plusSeconds(5), Duration.ofSeconds(30))).containsExactly("a");
+    assertThat(leasing().acquireLeases("two", T0.plusSeconds(5), Duration.ofSeconds(30), 10)).isEmpty();
+    assertThat(leasing().renewLeases("one", T0.plusSeconds(5), Duration.ofSeconds(30))).containsExactly("a");
   }
 
   @Test
   void releaseLease_byHolder_letsAnotherAcquireAtOnce_byOtherOwnerChangesNothing() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
-    store.insertLeased(record("a", JobState.RUNNING, T0), "one", T0.plusSeconds(60));
+    leasing().insertLeased(record("a", JobState.RUNNING, T0), "one", T0.plusSeconds(60));
 
-    store.releaseLease("two", "a");
-    assertThat(store.acquireLeases("two", T0.plusSeconds(1), Duration.ofSeconds(60), 10)).isEmpty();
-    store.releaseLease("one", "a");
-    store.releaseLease("one", "unknown-job");
+    leasing().releaseLease("two", "a");
+    assertThat(leasing().acquireLeases("two", T0.plusSeconds(1), Duration.ofSeconds(60), 10)).isEmpty();
+    leasing().releaseLease("one", "a");
+    leasing().releaseLease("one", "unknown-job");
 
-    assertThat(store.acquireLeases("two", T0.plusSeconds(1), Duration.ofSeconds(60), 10))
+    assertThat(leasing().acquireLeases("two", T0.plusSeconds(1), Duration.ofSeconds(60), 10))
         .extracting(JobRecord::id).containsExactly("a");
-    assertThat(store.renewLeases("one", T0.plusSeconds(2), Duration.ofSeconds(60))).isEmpty();
+    assertThat(leasing().renewLeases("one", T0.plusSeconds(2), Duration.ofSeconds(60))).isEmpty();
   }
 
   @Test
   void requestCancel_unfinishedJob_isReportedToItsLeaseHolderOnly() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
-    store.insertLeased(record("a", JobState.RUNNING, T0), "one", T0.plusSeconds(60));
-    store.insertLeased(record("b", JobState.RUNNING, T0), "one", T0.plusSeconds(60));
-    store.insertLeased(record("c", JobState.RUNNING, T0), "two", T0.plusSeconds(60));
+    leasing().insertLeased(record("a", JobState.RUNNING, T0), "one", T0.plusSeconds(60));
+    leasing().insertLeased(record("b", JobState.RUNNING, T0), "one", T0.plusSeconds(60));
+    leasing().insertLeased(record("c", JobState.RUNNING, T0), "two", T0.plusSeconds(60));
     store.insert(record("done", JobState.FAILED, T0));
     long versionBefore = store.find("a").orElseThrow().version();
 
-    assertThat(store.requestCancel("a")).isTrue();
-    assertThat(store.requestCancel("c")).isTrue();
-    assertThat(store.requestCancel("done")).isFalse();
-    assertThat(store.requestCancel("unknown")).isFalse();
+    assertThat(leasing().requestCancel("a")).isTrue();
+    assertThat(leasing().requestCancel("c")).isTrue();
+    assertThat(leasing().requestCancel("done")).isFalse();
+    assertThat(leasing().requestCancel("unknown")).isFalse();
 
-    assertThat(store.cancelRequests("one")).containsExactly("a");
-    assertThat(store.cancelRequests("two")).containsExactly("c");
-    assertThat(store.cancelRequests("three")).isEmpty();
+    assertThat(leasing().cancelRequests("one")).containsExactly("a");
+    assertThat(leasing().cancelRequests("two")).containsExactly("c");
+    assertThat(leasing().cancelRequests("three")).isEmpty();
     assertThat(store.find("a").orElseThrow().version())
         .as("a cancel request does not make the holder's next update stale").isEqualTo(versionBefore);
     JobRecord a = store.find("a").orElseThrow();
     store.update(new JobRecord("a", a.spec(), JobState.CANCELLED, a.version(), T0, T0.plusSeconds(3), List.of(), 0, "cancelled", null, Map.of()));
-    assertThat(store.cancelRequests("one")).isEmpty();
-    assertThat(store.requestCancel("a")).isFalse();
+    assertThat(leasing().cancelRequests("one")).isEmpty();
+    assertThat(leasing().requestCancel("a")).isFalse();
   }
 
   @Test
   void acquireLeases_severalOwnersAtOnce_neverHandOneJobToTwoOwners() throws Exception {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
     int jobs = 120;
@@ -605,7 +603,7 @@ public abstract class JobStoreContractTest {
       futures.add(pool.submit(() -> {
         start.await();
         for (int round = 0; round < 200 && holder.size() < jobs; round++) {
-          for (JobRecord r : store.acquireLeases(owner, T0.plusSeconds(1), Duration.ofMinutes(5), 7)) {
+          for (JobRecord r : leasing().acquireLeases(owner, T0.plusSeconds(1), Duration.ofMinutes(5), 7)) {
             String prev = holder.putIfAbsent(r.id(), owner);
             if (prev != null) {
               doubles.add(r.id() + " to " + prev + " and " + owner);
@@ -624,7 +622,7 @@ public abstract class JobStoreContractTest {
     assertThat(holder).hasSize(jobs);
     Set<String> renewed = new HashSet<>();
     for (int t = 0; t < racers(); t++) {
-      Set<String> mine = store.renewLeases("owner-" + t, T0.plusSeconds(2), Duration.ofMinutes(5));
+      Set<String> mine = leasing().renewLeases("owner-" + t, T0.plusSeconds(2), Duration.ofMinutes(5));
       for (String id : mine) {
         assertThat(renewed.add(id)).as("%s held by one owner only", id).isTrue();
       }
@@ -634,19 +632,19 @@ public abstract class JobStoreContractTest {
 
   @Test
   void acquireLeases_expiredLeasesOfADeadOwner_areTakenOverWhileLiveOnesStay() {
-    if (!store.supportsLeases()) {
-      assertThat(store.supportsLeases()).isFalse();
+    if (!(store instanceof LeasingJobStore)) {
+      assertThat(store).isNotInstanceOf(LeasingJobStore.class);
       return;
     }
-    store.insertLeased(record("dead1", JobState.RUNNING, T0), "dead", T0.plusSeconds(10));
-    store.insertLeased(record("dead2", JobState.PROVISIONING, T0.plusSeconds(1)), "dead", T0.plusSeconds(10));
-    store.insertLeased(record("live", JobState.RUNNING, T0.plusSeconds(2)), "alive", T0.plusSeconds(100));
+    leasing().insertLeased(record("dead1", JobState.RUNNING, T0), "dead", T0.plusSeconds(10));
+    leasing().insertLeased(record("dead2", JobState.PROVISIONING, T0.plusSeconds(1)), "dead", T0.plusSeconds(10));
+    leasing().insertLeased(record("live", JobState.RUNNING, T0.plusSeconds(2)), "alive", T0.plusSeconds(100));
 
-    List<JobRecord> taken = store.acquireLeases("heir", T0.plusSeconds(11), Duration.ofSeconds(30), 10);
+    List<JobRecord> taken = leasing().acquireLeases("heir", T0.plusSeconds(11), Duration.ofSeconds(30), 10);
 
     assertThat(taken).extracting(JobRecord::id).containsExactly("dead1", "dead2");
     assertThat(taken.get(1).state()).isEqualTo(JobState.PROVISIONING);
-    assertThat(store.renewLeases("alive", T0.plusSeconds(12), Duration.ofSeconds(30))).containsExactly("live");
+    assertThat(leasing().renewLeases("alive", T0.plusSeconds(12), Duration.ofSeconds(30))).containsExactly("live");
   }
 
   // ---- queries ------------------------------------------------------------------------------------

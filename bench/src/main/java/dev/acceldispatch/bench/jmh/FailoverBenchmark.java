@@ -5,6 +5,7 @@ import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.Shapes;
+import dev.acceldispatch.TenantQuota;
 import dev.acceldispatch.spi.PlacementPolicy;
 import dev.acceldispatch.testkit.ManualScheduler;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -24,7 +26,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Time from a capacity error to the next provision call. The cheapest of 10 offers (ranked by
+ * Time from a capacity error to the next provision call, with 10 or 10^3 offers and none or 10^4
+ * jobs queued (blocked by their tenant's quota). The cheapest offer (ranked by
  * {@code PlacementPolicy.CHEAPEST}) always
  * answers "no capacity"; each operation submits a job, which the engine places there, fails over
  * from, and provisions on the next offer, all inline in virtual time. The provider records, in
@@ -39,6 +42,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 3)
 @Fork(1)
 public class FailoverBenchmark {
+  /** Offers of the job's shape (the cheapest always refuses). */
+  @Param({"10", "1000"})
+  public int offers;
+
+  /** Jobs queued behind their tenant's zero device quota, which every pass looks at. */
+  @Param({"0", "10000"})
+  public int queued;
+
   private ManualScheduler scheduler;
   private Dispatcher dispatcher;
   private JobSpec job;
@@ -51,7 +62,7 @@ public class FailoverBenchmark {
   public void setUp() {
     scheduler = new ManualScheduler();
     var shape = Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 8);
-    provider = new InstantProvider(InstantProvider.offers(10, shape), o -> o.zone().equals("r0-z0"));
+    provider = new InstantProvider(InstantProvider.offers(offers, shape), o -> o.zone().equals("r0-z0"));
     provider.afterRefusal = nanos -> {
       if (n < gaps.length) {
         gaps[n++] = nanos;
@@ -66,7 +77,14 @@ public class FailoverBenchmark {
         .capacityBlock(Duration.ofMillis(1))
         .pollInterval(Duration.ofMillis(1), Duration.ofMillis(1))
         .reconcileInterval(Duration.ofDays(365))
+        .tenant("backlog", TenantQuota.UNLIMITED.withMaxConcurrentDevices(0))
         .build();
+    JobSpec backlog = JobSpec.builder("backlog").script("true").accelerators(shape).tenant("backlog")
+        .referenceRunTime(shape, Duration.ofHours(1)).build();
+    for (int i = 0; i < queued; i++) {
+      dispatcher.submit(backlog);
+    }
+    scheduler.runDue();
     job = JobSpec.builder("j").script("true").accelerators(shape).referenceRunTime(shape, Duration.ofHours(1)).build();
   }
 

@@ -29,35 +29,14 @@ import org.junit.jupiter.api.Test;
 class ProviderCallTimeoutTest {
 
   /** Forwards to a fake provider, except that the first status call hangs until released. */
-  private static final class FirstStatusHangs implements Provider {
-    final FakeProvider fake;
+  private static final class FirstStatusHangs extends ForwardingProvider {
     final CountDownLatch release = new CountDownLatch(1);
     final AtomicInteger statusCalls = new AtomicInteger();
     final AtomicInteger callsWhileHung = new AtomicInteger();
     volatile boolean firstCallInterrupted;
 
     FirstStatusHangs(FakeProvider fake) {
-      this.fake = fake;
-    }
-
-    @Override
-    public String id() {
-      return fake.id();
-    }
-
-    @Override
-    public List<Offer> offers() {
-      return fake.offers();
-    }
-
-    @Override
-    public ProviderLimits limits() {
-      return fake.limits();
-    }
-
-    @Override
-    public ProvisionedResource provision(ProvisionRequest request) {
-      return fake.provision(request);
+      super(fake);
     }
 
     @Override
@@ -74,16 +53,6 @@ class ProviderCallTimeoutTest {
         callsWhileHung.incrementAndGet();
       }
       return fake.status(resource);
-    }
-
-    @Override
-    public void release(ProvisionedResource resource) {
-      fake.release(resource);
-    }
-
-    @Override
-    public List<ProvisionedResource> listOwned(String fleetId) {
-      return fake.listOwned(fleetId);
     }
   }
 
@@ -110,12 +79,6 @@ class ProviderCallTimeoutTest {
       provider.release.countDown();
     }
     assertThat(fake.liveResources()).isZero();
-  }
-
-  @Test
-  void onlyAnExecutorThatRunsTasksOnTheCallersThreadCountsAsInline() {
-    assertThat(dev.acceldispatch.internal.DispatchEngine.runsInline(Runnable::run)).isTrue();
-    assertThat(dev.acceldispatch.internal.DispatchEngine.runsInline(r -> new Thread(r).start())).isFalse();
   }
 
   @Test
