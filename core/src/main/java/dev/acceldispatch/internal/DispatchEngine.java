@@ -159,7 +159,7 @@ public final class DispatchEngine implements Dispatcher {
 
   @Override
   public JobPage jobs(JobQuery query) {
-    return JobPage.of(java.util.Objects.requireNonNull(query, "query"), store.query(query));
+    return JobPage.of(java.util.Objects.requireNonNull(query, "query"), ctx.ownership.store().query(query));
   }
 
   @Override
