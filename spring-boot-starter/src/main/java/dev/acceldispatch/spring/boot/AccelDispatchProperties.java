@@ -150,16 +150,20 @@ public record AccelDispatchProperties(
    * @param slices the slice sizes offered, in chips (default every v5e size)
    * @param runtimeVersion the TPU software version
    * @param serviceAccount the service account the TPU VMs run as
+   * @param egress how the nodes' subnet reaches the internet ({@code CLOUD_NAT}, {@code
+   *     PRIVATE_GOOGLE_ACCESS}); required unless {@code external-ip} is true
+   * @param externalIp whether each node gets an external IP of its own (default false)
    * @param callTimeout the longest one API call may take
    */
   public record GcpTpu(
       boolean enabled, String id, String project, List<String> zones, List<Integer> slices, String runtimeVersion,
-      String serviceAccount, Duration callTimeout) {}
+      String serviceAccount, String egress, Boolean externalIp, Duration callTimeout) {}
 
   /**
-   * Compute Engine GPU VMs. Uses the application's {@code InstancesClient} and {@code
-   * ZoneOperationsClient} beans, or creates them with the application's {@code
-   * CredentialsProvider} bean, or Application Default Credentials.
+   * Compute Engine GPU VMs. Uses the application's {@code InstancesClient}, {@code
+   * ZoneOperationsClient}, {@code MachineTypesClient} and {@code AcceleratorTypesClient} beans, or
+   * creates them with the application's {@code CredentialsProvider} bean, or Application Default
+   * Credentials. The provider reads each zone's machine-type and accelerator-type lists at start.
    *
    * @param enabled whether to wire it
    * @param id its provider id (default {@code gcp-gpu})
@@ -168,13 +172,18 @@ public record AccelDispatchProperties(
    * @param spot whether spot VMs are offered
    * @param bootImage the boot disk image
    * @param bootDiskGb the boot disk size in GB
-   * @param externalIp whether VMs get a public address
+   * @param externalIp whether VMs get a public address (default false)
+   * @param egress how the VMs' subnet reaches the internet ({@code CLOUD_NAT}, {@code
+   *     PRIVATE_GOOGLE_ACCESS}); required unless {@code external-ip} is true
    * @param serviceAccount the service account the VMs run as
+   * @param catalogRefresh how long a zone's machine-type and accelerator-type lists are trusted
+   *     before they are read again
    * @param callTimeout the longest one API call may take
    */
   public record GcpGpu(
       boolean enabled, String id, String project, List<String> zones, Boolean spot, String bootImage,
-      Integer bootDiskGb, Boolean externalIp, String serviceAccount, Duration callTimeout) {}
+      Integer bootDiskGb, Boolean externalIp, String egress, String serviceAccount, Duration catalogRefresh,
+      Duration callTimeout) {}
 
   /**
    * Azure GPU VMs through Azure Resource Manager. Uses the application's {@code ComputeManager}

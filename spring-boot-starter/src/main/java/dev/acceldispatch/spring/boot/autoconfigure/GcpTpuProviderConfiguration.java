@@ -21,6 +21,7 @@ import org.springframework.context.annotation.Configuration;
 @ConditionalOnClass(name = "dev.acceldispatch.gcp.tpu.GcpTpuProvider")
 @ConditionalOnProperty(prefix = "acceldispatch.providers.gcp-tpu", name = "enabled", havingValue = "true")
 class GcpTpuProviderConfiguration {
+  private static final String PREFIX = "acceldispatch.providers.gcp-tpu";
 
   /** Closed with the context; a client the application made is the application's to close. */
   @Bean(destroyMethod = "close")
@@ -39,7 +40,10 @@ class GcpTpuProviderConfiguration {
     Settings.ifSet(p.slices(), s -> b.slices(s.toArray(Integer[]::new)));
     Settings.ifSet(p.runtimeVersion(), b::runtimeVersion);
     Settings.ifSet(p.serviceAccount(), b::serviceAccount);
+    Settings.ifSet(p.egress(), e -> b.egress(GoogleClients.networkEgress(e, PREFIX + ".egress")));
+    Settings.ifSet(p.externalIp(), b::externalIp);
     Settings.ifSet(p.callTimeout(), b::callTimeout);
+    GoogleClients.requireEgress(p.egress(), p.externalIp(), PREFIX);
     return b.build();
   }
 }

@@ -9,10 +9,10 @@ import com.azure.core.management.profile.AzureProfile;
 import com.azure.resourcemanager.compute.ComputeManager;
 import com.google.api.gax.core.CredentialsProvider;
 import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
 import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.DispatcherClosedException;
@@ -37,6 +37,7 @@ import dev.acceldispatch.spring.boot.DispatcherCustomizer;
 import dev.acceldispatch.testkit.FakeProvider;
 import dev.acceldispatch.testkit.ManualScheduler;
 import dev.acceldispatch.testkit.cloud.CloudModel;
+import dev.acceldispatch.testkit.emulator.gce.GceEmulator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -277,7 +278,8 @@ class AccelDispatchAutoConfigurationTest {
       runner.withBean("hostTpuClient", TpuClient.class, () -> hostClient)
           .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
           .withPropertyValues("acceldispatch.providers.gcp-tpu.enabled=true",
-              "acceldispatch.providers.gcp-tpu.project=p", "acceldispatch.providers.gcp-tpu.zones=us-west4-a,us-central1-a")
+              "acceldispatch.providers.gcp-tpu.project=p", "acceldispatch.providers.gcp-tpu.zones=us-west4-a,us-central1-a",
+              "acceldispatch.providers.gcp-tpu.egress=CLOUD_NAT")
           .run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(TpuClient.class).hasSingleBean(GcpTpuProvider.class);
             assertThat(context.getBean(TpuClient.class)).isSameAs(hostClient);
@@ -292,10 +294,11 @@ class AccelDispatchAutoConfigurationTest {
     CredentialsProvider credentials = NoCredentialsProvider.create();
     runner.withBean(CredentialsProvider.class, () -> credentials)
         .withPropertyValues("acceldispatch.providers.gcp-tpu.enabled=true",
-            "acceldispatch.providers.gcp-tpu.project=p", "acceldispatch.providers.gcp-tpu.zones=us-west4-a")
+            "acceldispatch.providers.gcp-tpu.project=p", "acceldispatch.providers.gcp-tpu.zones=us-west4-a",
+            "acceldispatch.providers.gcp-tpu.external-ip=true")
         .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
         .run(context -> {
-          assertThat(context).hasSingleBean(TpuClient.class);
+          assertThat(context).hasNotFailed().hasSingleBean(TpuClient.class);
           assertThat(context.getBean(TpuClient.class).getSettings().getCredentialsProvider()).isSameAs(credentials);
         });
   }
@@ -339,24 +342,76 @@ class AccelDispatchAutoConfigurationTest {
         });
   }
 
+  /**
+   * The GPU provider reads each zone's machine and accelerator types when it is built, so the host's
+   * four clients point at the testkit's Compute Engine emulator rather than at Google.
+   */
   @Test
   void gcpGpu_hostComputeClients_areUsedAndNotReplaced() throws IOException {
-    try (InstancesClient instances = InstancesClient.create(InstancesSettings.newBuilder()
-            .setCredentialsProvider(NoCredentialsProvider.create()).build());
-        ZoneOperationsClient operations = ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder()
-            .setCredentialsProvider(NoCredentialsProvider.create()).build())) {
+    try (GceEmulator emulator = new GceEmulator(CloudModel.create()).start();
+        InstancesClient instances = InstancesClient.create(emulator.instancesSettings());
+        ZoneOperationsClient operations = ZoneOperationsClient.create(emulator.zoneOperationsSettings());
+        MachineTypesClient machineTypes = MachineTypesClient.create(emulator.machineTypesSettings());
+        AcceleratorTypesClient acceleratorTypes = AcceleratorTypesClient.create(emulator.acceleratorTypesSettings())) {
       runner.withBean("hostInstances", InstancesClient.class, () -> instances)
           .withBean("hostOperations", ZoneOperationsClient.class, () -> operations)
+          .withBean("hostMachineTypes", MachineTypesClient.class, () -> machineTypes)
+          .withBean("hostAcceleratorTypes", AcceleratorTypesClient.class, () -> acceleratorTypes)
           .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
           .withPropertyValues("acceldispatch.providers.gcp-gpu.enabled=true",
-              "acceldispatch.providers.gcp-gpu.project=p", "acceldispatch.providers.gcp-gpu.zones=us-central1-a")
+              "acceldispatch.providers.gcp-gpu.project=p", "acceldispatch.providers.gcp-gpu.zones=us-central1-a",
+              "acceldispatch.providers.gcp-gpu.egress=private-google-access",
+              "acceldispatch.providers.gcp-gpu.catalog-refresh=10m")
           .run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(GcpGpuProvider.class);
             assertThat(context.getBean(InstancesClient.class)).isSameAs(instances);
             assertThat(context.getBean(ZoneOperationsClient.class)).isSameAs(operations);
+            assertThat(context.getBean(MachineTypesClient.class)).isSameAs(machineTypes);
+            assertThat(context.getBean(AcceleratorTypesClient.class)).isSameAs(acceleratorTypes);
+            assertThat(context.getBean(GcpGpuProvider.class).offers()).isNotEmpty()
+                .allSatisfy(o -> assertThat(o.zone()).isEqualTo("us-central1-a"));
             assertThat(context.getBean(Dispatcher.class)).isNotNull();
           });
     }
+  }
+
+  @Test
+  void gcpTpu_egressMissing_failsNamingTheProperty() {
+    runner.withBean(CredentialsProvider.class, NoCredentialsProvider::create)
+        .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
+        .withPropertyValues("acceldispatch.providers.gcp-tpu.enabled=true",
+            "acceldispatch.providers.gcp-tpu.project=p", "acceldispatch.providers.gcp-tpu.zones=us-west4-a")
+        .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("acceldispatch.providers.gcp-tpu.egress")
+            .hasMessageContaining("CLOUD_NAT").hasMessageContaining("PRIVATE_GOOGLE_ACCESS")
+            .hasMessageContaining("acceldispatch.providers.gcp-tpu.external-ip=true"));
+  }
+
+  /** The check comes before the provider reads any zone, so no cloud (nor emulator) is needed. */
+  @Test
+  void gcpGpu_egressMissing_failsNamingTheProperty() {
+    runner.withBean(CredentialsProvider.class, NoCredentialsProvider::create)
+        .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
+        .withPropertyValues("acceldispatch.providers.gcp-gpu.enabled=true",
+            "acceldispatch.providers.gcp-gpu.project=p", "acceldispatch.providers.gcp-gpu.zones=us-central1-a",
+            "acceldispatch.providers.gcp-gpu.external-ip=false")
+        .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("acceldispatch.providers.gcp-gpu.egress")
+            .hasMessageContaining("CLOUD_NAT").hasMessageContaining("PRIVATE_GOOGLE_ACCESS"));
+  }
+
+  @Test
+  void gcpTpu_egressUnknown_failsNamingThePropertyAndTheAllowedValues() {
+    runner.withBean(CredentialsProvider.class, NoCredentialsProvider::create)
+        .withBean(DispatcherCustomizer.class, AccelDispatchAutoConfigurationTest::offline)
+        .withPropertyValues("acceldispatch.providers.gcp-tpu.enabled=true",
+            "acceldispatch.providers.gcp-tpu.project=p", "acceldispatch.providers.gcp-tpu.zones=us-west4-a",
+            "acceldispatch.providers.gcp-tpu.egress=NAT_GATEWAY")
+        .run(context -> assertThat(context).hasFailed().getFailure()
+            .hasStackTraceContaining("acceldispatch.providers.gcp-tpu.egress: 'NAT_GATEWAY' is not one of "
+                + "[CLOUD_NAT, PRIVATE_GOOGLE_ACCESS]"));
   }
 
   @Test
@@ -369,6 +424,8 @@ class AccelDispatchAutoConfigurationTest {
     assertThat(metadata).contains("\"acceldispatch.fleet-id\"", "\"acceldispatch.store.type\"",
         "\"acceldispatch.engine.capacity-block\"", "\"acceldispatch.providers.gcp-tpu.zones\"",
         "\"acceldispatch.providers.gcp-gpu.project\"", "\"acceldispatch.providers.azure-gpu.resource-group\"",
+        "\"acceldispatch.providers.gcp-tpu.egress\"", "\"acceldispatch.providers.gcp-tpu.external-ip\"",
+        "\"acceldispatch.providers.gcp-gpu.egress\"", "\"acceldispatch.providers.gcp-gpu.catalog-refresh\"",
         "\"acceldispatch.providers.local.state-directory\"", "\"acceldispatch.dashboard.path\"",
         "the Google Cloud project id");
   }
@@ -387,6 +444,7 @@ class AccelDispatchAutoConfigurationTest {
     assertThat(p.fleetId()).isEqualTo("training");
     assertThat(p.providers().gcpTpu().enabled()).isTrue();
     assertThat(p.providers().gcpTpu().zones()).containsExactly("us-west4-a", "us-central1-a");
+    assertThat(p.providers().gcpTpu().egress()).isEqualTo("CLOUD_NAT");
     assertThat(p.providers().local().enabled()).isTrue();
     assertThat(p.tenants().get("research").maxConcurrentDevices()).isEqualTo(16);
     assertThat(p.tenants().get("research").weight()).isEqualTo(2.0);

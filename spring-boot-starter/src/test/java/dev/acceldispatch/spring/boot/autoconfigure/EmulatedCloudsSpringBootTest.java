@@ -2,12 +2,10 @@ package dev.acceldispatch.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.api.gax.core.NoCredentialsProvider;
-import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
+import com.google.cloud.compute.v1.AcceleratorTypesClient;
 import com.google.cloud.compute.v1.InstancesClient;
-import com.google.cloud.compute.v1.InstancesSettings;
+import com.google.cloud.compute.v1.MachineTypesClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
-import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import com.google.cloud.tpu.v2.TpuClient;
 import dev.acceldispatch.AcceleratorRequest;
 import dev.acceldispatch.AcceleratorType;
@@ -36,6 +34,7 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.test.annotation.DirtiesContext;
 
@@ -56,10 +55,12 @@ import org.springframework.test.annotation.DirtiesContext;
       "acceldispatch.providers.gcp-tpu.enabled=true",
       "acceldispatch.providers.gcp-tpu.project=demo-project",
       "acceldispatch.providers.gcp-tpu.zones=us-west4-a,us-central1-a",
+      "acceldispatch.providers.gcp-tpu.egress=CLOUD_NAT",
       "acceldispatch.providers.gcp-tpu.call-timeout=10s",
       "acceldispatch.providers.gcp-gpu.enabled=true",
       "acceldispatch.providers.gcp-gpu.project=demo-project",
       "acceldispatch.providers.gcp-gpu.zones=us-central1-a",
+      "acceldispatch.providers.gcp-gpu.egress=CLOUD_NAT",
       "acceldispatch.providers.gcp-gpu.call-timeout=10s",
     })
 @DirtiesContext // closes the dispatcher, SDK clients and emulators after this class, not at JVM exit
@@ -98,20 +99,22 @@ class EmulatedCloudsSpringBootTest {
 
     @Bean(destroyMethod = "close")
     InstancesClient hostInstancesClient(GceEmulator emulator) throws IOException {
-      return InstancesClient.create(InstancesSettings.newBuilder().setEndpoint(emulator.endpoint())
-          .setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(
-              InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(emulator.endpoint()).build())
-          .build());
+      return InstancesClient.create(emulator.instancesSettings());
     }
 
     @Bean(destroyMethod = "close")
     ZoneOperationsClient hostZoneOperationsClient(GceEmulator emulator) throws IOException {
-      return ZoneOperationsClient.create(ZoneOperationsSettings.newBuilder().setEndpoint(emulator.endpoint())
-          .setCredentialsProvider(NoCredentialsProvider.create())
-          .setTransportChannelProvider(
-              InstantiatingHttpJsonChannelProvider.newBuilder().setEndpoint(emulator.endpoint()).build())
-          .build());
+      return ZoneOperationsClient.create(emulator.zoneOperationsSettings());
+    }
+
+    @Bean(destroyMethod = "close")
+    MachineTypesClient hostMachineTypesClient(GceEmulator emulator) throws IOException {
+      return MachineTypesClient.create(emulator.machineTypesSettings());
+    }
+
+    @Bean(destroyMethod = "close")
+    AcceleratorTypesClient hostAcceleratorTypesClient(GceEmulator emulator) throws IOException {
+      return AcceleratorTypesClient.create(emulator.acceleratorTypesSettings());
     }
   }
 
@@ -119,6 +122,7 @@ class EmulatedCloudsSpringBootTest {
   @Autowired JobStore store;
   @Autowired MeterRegistry registry;
   @Autowired TpuClient tpuClient;
+  @Autowired ApplicationContext context;
   @Autowired GcpTpuProvider tpu;
   @Autowired GcpGpuProvider gce;
   @Autowired @Qualifier("gceCloud") CloudModel gceCloud;
@@ -127,6 +131,12 @@ class EmulatedCloudsSpringBootTest {
   @Test
   void submit_tpuZonesOutOfStock_failsOverToComputeEngineWithStoreMetricsAndHealthFromProperties() throws Exception {
     assertThat(store).isInstanceOf(JdbcJobStore.class);
+    // The host's SDK clients, on the emulators, are the only ones: the starter made none of its own.
+    assertThat(context.getBeanNamesForType(TpuClient.class)).containsExactly("hostTpuClient");
+    assertThat(context.getBeanNamesForType(InstancesClient.class)).containsExactly("hostInstancesClient");
+    assertThat(context.getBeanNamesForType(ZoneOperationsClient.class)).containsExactly("hostZoneOperationsClient");
+    assertThat(context.getBeanNamesForType(MachineTypesClient.class)).containsExactly("hostMachineTypesClient");
+    assertThat(context.getBeanNamesForType(AcceleratorTypesClient.class)).containsExactly("hostAcceleratorTypesClient");
 
     JobResult result = dispatcher.submit(JobSpec.builder("finetune").script("echo training")
             .accelerators(AcceleratorRequest.anyOf(Shapes.tpuV5e(8), Shapes.gpu(AcceleratorType.NVIDIA_H100_80GB, 8)))
