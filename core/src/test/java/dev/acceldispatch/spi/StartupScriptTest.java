@@ -168,10 +168,10 @@ class StartupScriptTest {
     Path f = dir.resolve("token");
     Files.writeString(f, "from-file 'v'", StandardCharsets.UTF_8);
     Workload ok = Workload.script("true").secretEnv("T", Secret.fromDispatcherFile(f)).build();
-    assertThat(StartupScript.forWorkload(ok).secretsInClear().build()).contains("export T='from-file '\\''v'\\'''");
+    assertThat(StartupScript.forWorkload(ok).exitReporter("true").secretsInClear().build()).contains("export T='from-file '\\''v'\\'''");
 
     Workload missing = Workload.script("true").secretEnv("T", Secret.fromDispatcherFile(dir.resolve("gone"))).build();
-    assertThatThrownBy(() -> StartupScript.forWorkload(missing).secretsInClear().build())
+    assertThatThrownBy(() -> StartupScript.forWorkload(missing).exitReporter("true").secretsInClear().build())
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("workload.secretEnv[T]")
         .hasMessageContaining("dispatcher file '" + dir.resolve("gone") + "'");
