@@ -92,12 +92,24 @@ public final class Demo {
   /** This run's engine log, or {@code null} when the host chose where simplelogger writes. */
   private static Path logFile;
 
+  /**
+   * Where the demo's logs go: {@code accel.demo.logDir} (the README's command sets it to {@code
+   * samples/target/demo-logs}, so a run leaves nothing in the temp directory and {@code mvn clean}
+   * removes it), else the temp directory.
+   */
+  static Path logDirectory() {
+    String dir = System.getProperty("accel.demo.logDir");
+    return Path.of(dir != null && !dir.isBlank() ? dir : System.getProperty("java.io.tmpdir"));
+  }
+
   /** A new, empty log file for one run of the demo. */
   static Path newLogFile() {
+    Path dir = logDirectory();
     try {
-      return Files.createTempFile("accel-dispatch-demo-", ".log");
+      Files.createDirectories(dir);
+      return Files.createTempFile(dir, "accel-dispatch-demo-", ".log");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the demo's log file in " + System.getProperty("java.io.tmpdir"), e);
+      throw new UncheckedIOException("cannot create the demo's log file in " + dir, e);
     }
   }
 

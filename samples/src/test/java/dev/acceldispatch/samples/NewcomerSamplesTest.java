@@ -23,6 +23,24 @@ class NewcomerSamplesTest {
   }
 
   @Test
+  void demoLogFile_logDirGiven_isWrittenThereNotInTheTempDirectory(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    String before = System.getProperty("accel.demo.logDir");
+    System.setProperty("accel.demo.logDir", dir.resolve("demo-logs").toString());
+    try {
+      Path log = Demo.newLogFile();
+      assertThat(log.getParent()).isEqualTo(dir.resolve("demo-logs"));
+      assertThat(log).exists();
+    } finally {
+      if (before == null) {
+        System.clearProperty("accel.demo.logDir");
+      } else {
+        System.setProperty("accel.demo.logDir", before);
+      }
+    }
+  }
+
+  @Test
   void realCloudsAzureMessage_saysSeeInnerException_showsTheInnerOne() {
     RuntimeException inner = new IllegalStateException("EnvironmentCredential authentication unavailable. Environment variables are not fully configured.\nmore");
     RuntimeException top = new RuntimeException("DefaultAzureCredential failed to retrieve a token; see inner exception", inner);
