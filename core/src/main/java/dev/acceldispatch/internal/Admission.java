@@ -9,7 +9,6 @@ import dev.acceldispatch.QueueFullException;
 import dev.acceldispatch.event.DispatchEvent;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -30,7 +29,7 @@ final class Admission {
     if (ctx.closed.get()) {
       throw new DispatcherClosedException();
     }
-    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Set.of(), Money.ZERO, Map.of(), ctx.now());
+    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Map.of(), Money.ZERO, Map.of(), ctx.now());
     if (ev.neverFeasible()) {
       throw new NoFeasibleOfferException(spec.name(), ev.excludedLines());
     }

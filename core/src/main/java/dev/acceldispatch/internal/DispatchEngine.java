@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -165,7 +164,7 @@ public final class DispatchEngine implements Dispatcher {
   @Override
   public Plan plan(JobSpec spec) {
     Instant now = ctx.now();
-    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Set.of(), Money.ZERO, ctx.liveByOffer, now);
+    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Map.of(), Money.ZERO, ctx.liveByOffer, now);
     if (ev.neverFeasible()) {
       throw new NoFeasibleOfferException(spec.name(), ev.excludedLines());
     }

@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Which offers can run a job, what each would cost and how soon it would start, in the order the
@@ -141,13 +140,13 @@ final class Placement {
   record StaticFit(List<Offer> offers, List<Boolean> spot, List<java.util.function.Supplier<String>> exclusions,
       int preemptions, int excludedOffers) {
     /** Whether it still describes a job with these counts. */
-    boolean isFor(int preemptions, Set<String> excluded) {
+    boolean isFor(int preemptions, Map<String, String> excluded) {
       return this.preemptions == preemptions && this.excludedOffers == excluded.size();
     }
   }
 
   /** The {@link StaticFit} of a job. */
-  StaticFit staticFit(JobSpec spec, int preemptions, Set<String> excludedOffers) {
+  StaticFit staticFit(JobSpec spec, int preemptions, Map<String, String> excludedOffers) {
     List<Offer> fitOffers = new ArrayList<>();
     List<Boolean> fitSpot = new ArrayList<>();
     List<java.util.function.Supplier<String>> exclusions = new ArrayList<>();
@@ -173,8 +172,9 @@ final class Placement {
           exclusions.add(() -> "zone " + o.zone() + " not in zones " + spec.zones());
           continue;
         }
-        if (excludedOffers.contains(keys.of(o))) {
-          exclusions.add(() -> "rejected this job's request before (invalid request)");
+        String refusal = excludedOffers.get(keys.of(o));
+        if (refusal != null) {
+          exclusions.add(() -> "rejected this job's request before: " + refusal);
           continue;
         }
         for (boolean spot : tiers) {
@@ -206,12 +206,13 @@ final class Placement {
   /**
    * Evaluates every offer for the job.
    *
-   * @param excludedOffers offer keys this job may never use again (an invalid request there)
+   * @param excludedOffers offer keys this job may never use again (an invalid request there), with
+   *     the provider's refusal
    * @param spent what the job has cost so far
    * @param liveByOffer live attempts per offer key, for offers with finite capacity
    */
   Evaluation evaluate(
-      JobSpec spec, int preemptions, Set<String> excludedOffers, Money spent, Map<String, Integer> liveByOffer, Instant now) {
+      JobSpec spec, int preemptions, Map<String, String> excludedOffers, Money spent, Map<String, Integer> liveByOffer, Instant now) {
     return evaluate(spec, staticFit(spec, preemptions, excludedOffers), spent, liveByOffer, now);
   }
 

@@ -1,0 +1,82 @@
+package dev.acceldispatch.testkit.engine;
+
+import static dev.acceldispatch.testkit.engine.EngineHarness.H100X8;
+import static dev.acceldispatch.testkit.engine.EngineHarness.job;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.acceldispatch.Dispatcher;
+import dev.acceldispatch.JobHandle;
+import dev.acceldispatch.JobResult;
+import dev.acceldispatch.JobState;
+import dev.acceldispatch.spi.ProviderException;
+import dev.acceldispatch.spi.ProvisionRequest;
+import dev.acceldispatch.spi.ProvisionedResource;
+import dev.acceldispatch.testkit.FakeProvider;
+import dev.acceldispatch.testkit.ManualScheduler;
+import dev.acceldispatch.testkit.cloud.CloudModel;
+import java.time.Duration;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/** What a new user tripped on (issue 16), each test named after what broke. */
+class NewcomerRegressionTest {
+
+  /** A dispatcher in virtual time over two fake zones whose creates {@code refuse} answers. */
+  private static final class Refusing implements AutoCloseable {
+    final ManualScheduler scheduler = new ManualScheduler();
+    final CloudModel cloud = CloudModel.create(scheduler.manualClock(), 7);
+    final FakeProvider fake = FakeProvider.builder("fake", cloud)
+        .offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0)
+        .offer("r1", "r1-b", H100X8, "h100x8", 85, 17.0)
+        .build();
+    final Dispatcher dispatcher;
+
+    Refusing(Function<ProvisionRequest, ProviderException> refuse) {
+      dispatcher = Dispatcher.builder().provider(new ForwardingProvider(fake) {
+        @Override
+        public ProvisionedResource provision(ProvisionRequest request) {
+          throw refuse.apply(request);
+        }
+      }).scheduler(scheduler).providerExecutor(Runnable::run).pollInterval(Duration.ofSeconds(1), Duration.ofSeconds(10)).build();
+    }
+
+    @Override
+    public void close() {
+      dispatcher.close();
+      scheduler.advance(Duration.ofMinutes(5));
+    }
+  }
+
+  @Test
+  void invalidRequestEverywhere_resultMessageSaidOnlyInvalidRequest_nowCarriesTheProvidersCodeAndMessage() {
+    try (Refusing r = new Refusing(req -> new ProviderException.InvalidRequest("fake", req.offer().zone(),
+        "CONTAINER_RUNTIME_UNUSABLE", "Cannot connect to the Docker daemon at unix:///var/run/docker.sock", null))) {
+      JobHandle h = r.dispatcher.submit(job("no-docker", 60).build());
+      r.scheduler.advance(Duration.ofMinutes(1));
+
+      assertThat(h.result()).isCompleted();
+      JobResult res = h.result().join();
+      assertThat(res.state()).isEqualTo(JobState.FAILED);
+      assertThat(res.message())
+          .contains("no offer can run it any more")
+          .contains("CONTAINER_RUNTIME_UNUSABLE")
+          .contains("Cannot connect to the Docker daemon")
+          .contains("r1-a").contains("r1-b");
+    }
+  }
+
+  @Test
+  void permissionDenied_startDeadlineMessageHadOnlyTheCode_nowCarriesTheProvidersMessage() {
+    try (Refusing r = new Refusing(req -> new ProviderException.PermissionDenied("fake", req.offer().zone(), false,
+        "PERMISSION_DENIED", "Permission 'compute.instances.create' denied on project 'p'", null))) {
+      JobHandle h = r.dispatcher.submit(job("denied", 60).startDeadline(Duration.ofMinutes(10)).build());
+      r.scheduler.advance(Duration.ofMinutes(11));
+
+      assertThat(h.result()).isCompleted();
+      JobResult res = h.result().join();
+      assertThat(res.state()).isEqualTo(JobState.FAILED);
+      assertThat(res.message()).contains("startDeadline").contains("PERMISSION_DENIED")
+          .contains("Permission 'compute.instances.create' denied");
+    }
+  }
+}
