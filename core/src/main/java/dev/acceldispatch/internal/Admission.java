@@ -59,12 +59,16 @@ final class Admission {
         ctx.unfinished.decrementAndGet();
         throw e;
       }
+      // Waiting for placement from now on, not from when the engine thread admits it: a host
+      // asking usage() right after submit must see it. admit() hands the count to the queue.
+      ctx.ledger.queuedChanged(spec.tenant(), 1);
       ctx.post(() -> admit(job));
       return job;
     }
   }
 
   private void admit(JobRun job) {
+    ctx.ledger.queuedChanged(job.spec().tenant(), -1);
     if (job.state().isTerminal()) {
       return;
     }

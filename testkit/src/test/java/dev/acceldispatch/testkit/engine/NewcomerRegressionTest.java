@@ -15,6 +15,8 @@ import dev.acceldispatch.testkit.FakeProvider;
 import dev.acceldispatch.testkit.ManualScheduler;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -77,6 +79,24 @@ class NewcomerRegressionTest {
       assertThat(res.state()).isEqualTo(JobState.FAILED);
       assertThat(res.message()).contains("startDeadline").contains("PERMISSION_DENIED")
           .contains("Permission 'compute.instances.create' denied");
+    }
+  }
+
+  @Test
+  void usageQueuedJobs_rightAfterTenSubmits_wasZero() {
+    try (EngineHarness h = EngineHarness.threeZones(b -> {})) {
+      List<JobHandle> jobs = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        jobs.add(h.dispatcher.submit(job("q-" + i, 60).tenant("team-a").build()));
+      }
+
+      assertThat(h.dispatcher.usage("team-a").queuedJobs()).isEqualTo(10);
+      assertThat(h.dispatcher.usage("team-b").queuedJobs()).isZero();
+
+      jobs.get(0).cancel();
+      h.run(Duration.ofHours(1));
+      assertThat(jobs).allSatisfy(j -> assertThat(j.result()).isCompleted());
+      assertThat(h.dispatcher.usage("team-a").queuedJobs()).isZero();
     }
   }
 }
