@@ -4,9 +4,11 @@ import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.spi.PlacementCandidate;
 import dev.acceldispatch.spi.PlacementPolicy;
+import dev.acceldispatch.spi.SecretDelivery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Which offers can run a job, what each would cost and how soon it would start, in the order the
@@ -95,14 +98,19 @@ final class Placement {
   private final Duration restartOverhead;
   private final java.util.function.Predicate<Offer> unhealthy;
   private final OfferKeys keys;
+  /** The secret kinds each provider that declares them ({@link SecretDelivery}) can deliver. */
+  private final Map<String, Set<Secret.Kind>> secretKinds;
 
   /**
    * @param unhealthy offers whose provider region is failing fast right now (an open circuit
    *     breaker): not placed on until it closes
+   * @param secretKinds per provider id, the secret kinds it declared it can deliver; a provider
+   *     missing here is assumed to deliver every kind
    */
   Placement(List<Offer> offers, OfferKeys keys, PlacementPolicy policy, OfferHealth health, Duration restartOverhead,
-      java.util.function.Predicate<Offer> unhealthy) {
+      java.util.function.Predicate<Offer> unhealthy, Map<String, Set<Secret.Kind>> secretKinds) {
     this.unhealthy = unhealthy;
+    this.secretKinds = Map.copyOf(secretKinds);
     this.keys = keys;
     this.offers = List.copyOf(offers);
     for (Offer o : offers) {
@@ -152,6 +160,7 @@ final class Placement {
     List<java.util.function.Supplier<String>> exclusions = new ArrayList<>();
     List<Boolean> tiers = tiers(spec, preemptions);
     int otherShapes = offers.size();
+    Map<String, String> undeliverable = new HashMap<>();
     for (AcceleratorShape shape : spec.accelerators().shapes()) {
       List<Offer> list = byShape.getOrDefault(shape, List.of());
       otherShapes -= list.size();
@@ -170,6 +179,11 @@ final class Placement {
         }
         if (!spec.zones().isEmpty() && !spec.zones().contains(o.zone())) {
           exclusions.add(() -> "zone " + o.zone() + " not in zones " + spec.zones());
+          continue;
+        }
+        String secrets = undeliverable.computeIfAbsent(o.providerId(), id -> undeliverableSecrets(spec, id));
+        if (!secrets.isEmpty()) {
+          exclusions.add(() -> secrets);
           continue;
         }
         String refusal = excludedOffers.get(keys.of(o));
@@ -201,6 +215,29 @@ final class Placement {
       exclusions.add(() -> "no offers wired");
     }
     return new StaticFit(List.copyOf(fitOffers), List.copyOf(fitSpot), List.copyOf(exclusions), preemptions, excludedOffers.size());
+  }
+
+  /**
+   * Why the provider cannot deliver the job's secrets, naming each variable and its kind (a
+   * reference in words, never a value), or empty when it can or did not say ({@link SecretDelivery}).
+   */
+  private String undeliverableSecrets(JobSpec spec, String providerId) {
+    Set<Secret.Kind> kinds = secretKinds.get(providerId);
+    if (kinds == null) {
+      return "";
+    }
+    List<String> missing = new ArrayList<>();
+    spec.workload().secretEnv().forEach((name, secret) -> {
+      if (secret.kind() != Secret.Kind.UNAVAILABLE && !kinds.contains(secret.kind())) {
+        missing.add("secretEnv[" + name + "] (" + secret.describe() + ")");
+      }
+    });
+    if (missing.isEmpty()) {
+      return "";
+    }
+    missing.sort(null);
+    return "provider " + providerId + " cannot deliver " + String.join(", ", missing) + "; it delivers "
+        + (kinds.isEmpty() ? "no secrets" : new java.util.TreeSet<>(kinds).toString());
   }
 
   /**

@@ -3,20 +3,26 @@ package dev.acceldispatch.testkit.engine;
 import static dev.acceldispatch.testkit.engine.EngineHarness.H100X8;
 import static dev.acceldispatch.testkit.engine.EngineHarness.job;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.acceldispatch.Dispatcher;
 import dev.acceldispatch.JobHandle;
 import dev.acceldispatch.JobResult;
 import dev.acceldispatch.JobState;
+import dev.acceldispatch.NoFeasibleOfferException;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
+import dev.acceldispatch.spi.SecretDelivery;
 import dev.acceldispatch.testkit.FakeProvider;
 import dev.acceldispatch.testkit.ManualScheduler;
 import dev.acceldispatch.testkit.cloud.CloudModel;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -97,6 +103,78 @@ class NewcomerRegressionTest {
       h.run(Duration.ofHours(1));
       assertThat(jobs).allSatisfy(j -> assertThat(j.result()).isCompleted());
       assertThat(h.dispatcher.usage("team-a").queuedJobs()).isZero();
+    }
+  }
+
+  /** A fake that declares, as the Google providers do without a secret fetcher, Secret Manager only. */
+  private static final class SecretManagerOnly extends ForwardingProvider implements SecretDelivery {
+    SecretManagerOnly(FakeProvider fake) {
+      super(fake);
+    }
+
+    @Override
+    public Set<Secret.Kind> deliverableSecretKinds() {
+      return EnumSet.of(Secret.Kind.GOOGLE_SECRET_MANAGER);
+    }
+  }
+
+  @Test
+  void submit_secretsNoWiredProviderCanDeliver_failedOnlyAtRunTime_nowRefusedAtSubmit() {
+    ManualScheduler scheduler = new ManualScheduler();
+    CloudModel cloud = CloudModel.create(scheduler.manualClock(), 7);
+    FakeProvider fake = FakeProvider.builder("fake", cloud).offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0).build();
+    Dispatcher d = Dispatcher.builder().provider(new SecretManagerOnly(fake)).scheduler(scheduler)
+        .providerExecutor(Runnable::run).build();
+    try {
+      assertThatThrownBy(() -> d.submit(job("literal", 60).secretEnv("HF_TOKEN", Secret.of("hf_value_never_shown")).build()))
+          .isInstanceOf(NoFeasibleOfferException.class)
+          .hasMessageContaining("provider fake cannot deliver secretEnv[HF_TOKEN] (a literal value)")
+          .hasMessageContaining("GOOGLE_SECRET_MANAGER")
+          .hasMessageNotContaining("hf_value_never_shown");
+      assertThatThrownBy(() -> d.submit(job("vault", 60)
+          .secretEnv("DB", Secret.azureKeyVault("https://myvault.vault.azure.net/secrets/db")).build()))
+          .isInstanceOf(NoFeasibleOfferException.class)
+          .hasMessageContaining("secretEnv[DB] (secret reference Azure Key Vault 'https://myvault.vault.azure.net/secrets/db')");
+
+      // What it can deliver is admitted, and runs.
+      JobHandle ok = d.submit(job("gsm", 60).secretEnv("HF_TOKEN", Secret.googleSecretManager("projects/p/secrets/hf")).build());
+      scheduler.advance(Duration.ofMinutes(10));
+      assertThat(ok.result()).isCompleted();
+      assertThat(ok.result().join().state()).isEqualTo(JobState.SUCCEEDED);
+    } finally {
+      d.close();
+      scheduler.advance(Duration.ofMinutes(5));
+    }
+  }
+
+  @Test
+  void submit_secretsAndAProviderThatDeclaresNothing_isAssumedAbleAsBefore() {
+    try (EngineHarness h = EngineHarness.threeZones(b -> {})) {
+      JobHandle job = h.dispatcher.submit(job("undeclared", 60).secretEnv("HF_TOKEN", Secret.of("v")).build());
+      h.run(Duration.ofMinutes(10));
+      assertThat(job.result()).isCompleted();
+    }
+  }
+
+  @Test
+  void submit_secretsOneOfTwoProvidersCanDeliver_isAdmittedAndPlacedThere() {
+    ManualScheduler scheduler = new ManualScheduler();
+    CloudModel cloud = CloudModel.create(scheduler.manualClock(), 7);
+    FakeProvider google = FakeProvider.builder("google", cloud).offer("r1", "r1-a", H100X8, "h100x8", 80, 16.0).build();
+    FakeProvider other = FakeProvider.builder("other", cloud).offer("r2", "r2-a", H100X8, "h100x8", 90, 18.0).build();
+    Dispatcher d = Dispatcher.builder().provider(new SecretManagerOnly(google)).provider(other).scheduler(scheduler)
+        .providerExecutor(Runnable::run).build();
+    try {
+      // The cheaper Google offer cannot take a literal: the job goes to the other provider.
+      JobHandle h = d.submit(job("literal", 60).secretEnv("HF_TOKEN", Secret.of("v")).build());
+      assertThat(d.plan(job("literal", 60).secretEnv("HF_TOKEN", Secret.of("v")).build()).excluded())
+          .anySatisfy(line -> assertThat(line).contains("provider google cannot deliver secretEnv[HF_TOKEN]"));
+      scheduler.advance(Duration.ofMinutes(10));
+      assertThat(h.result()).isCompleted();
+      assertThat(h.result().join().attempts()).extracting(a -> a.offer().providerId()).containsExactly("other");
+    } finally {
+      d.close();
+      scheduler.advance(Duration.ofMinutes(5));
     }
   }
 }
