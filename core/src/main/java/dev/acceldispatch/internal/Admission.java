@@ -9,7 +9,6 @@ import dev.acceldispatch.QueueFullException;
 import dev.acceldispatch.event.DispatchEvent;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -30,7 +29,7 @@ final class Admission {
     if (ctx.closed.get()) {
       throw new DispatcherClosedException();
     }
-    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Set.of(), Money.ZERO, Map.of(), ctx.now());
+    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Map.of(), Money.ZERO, Map.of(), ctx.now());
     if (ev.neverFeasible()) {
       throw new NoFeasibleOfferException(spec.name(), ev.excludedLines());
     }
@@ -60,12 +59,16 @@ final class Admission {
         ctx.unfinished.decrementAndGet();
         throw e;
       }
+      // Waiting for placement from now on, not from when the engine thread admits it: a host
+      // asking usage() right after submit must see it. admit() hands the count to the queue.
+      ctx.ledger.queuedChanged(spec.tenant(), 1);
       ctx.post(() -> admit(job));
       return job;
     }
   }
 
   private void admit(JobRun job) {
+    ctx.ledger.queuedChanged(job.spec().tenant(), -1);
     if (job.state().isTerminal()) {
       return;
     }

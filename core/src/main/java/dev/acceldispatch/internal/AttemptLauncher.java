@@ -82,10 +82,13 @@ final class AttemptLauncher {
         yield v.block().until();
       }
       case EXCLUDE_OFFER -> {
-        job.memo().exclude(ctx.keys.of(o));
+        job.memo().exclude(ctx.keys.of(o), refusal(e));
         yield null;
       }
     };
+    if (e instanceof ProviderException.PermissionDenied) {
+      job.memo().refused(refusal(e));
+    }
     ctx.health.recordFailure(o, now);
     EngineContext.withMdc(job, a, () -> log.warn("job {} attempt {} on {} failed to start ({}): {}; failing over",
         job.id(), n, o.key(), e.kind(), e.getMessage()));
@@ -99,6 +102,14 @@ final class AttemptLauncher {
     }
     ctx.releaser.release(job, a, a.resource() != null ? a.resource() : nameOf(a));
     ctx.lifecycle.afterAttemptEnded(job, "failed over from " + o.key() + " (" + e.kind() + ")");
+  }
+
+  /**
+   * A provider's refusal in its own words, for the job's final message: the real reason (a Docker
+   * daemon out of reach, secrets it cannot deliver) is the cloud's code and message, not ours.
+   */
+  static String refusal(ProviderException e) {
+    return e.getMessage() + " (" + e.kind() + ")";
   }
 
   /** The resource an attempt's create would have made, by its deterministic name. */

@@ -13,12 +13,14 @@ import dev.acceldispatch.NoFeasibleOfferException;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.Plan;
 import dev.acceldispatch.PlannedOffer;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.TenantUsage;
 import dev.acceldispatch.event.DispatchListener;
 import dev.acceldispatch.spi.JobStore;
 import dev.acceldispatch.spi.PlacementCandidate;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderLimits;
+import dev.acceldispatch.spi.SecretDelivery;
 import dev.acceldispatch.spi.TaskScheduler;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -72,8 +74,16 @@ public final class DispatchEngine implements Dispatcher {
     FailsafeSchedulerAdapter adapter = new FailsafeSchedulerAdapter(scheduler, executor);
     Map<String, ProviderGateway> gateways = new LinkedHashMap<>();
     List<Offer> offers = new ArrayList<>();
+    Map<String, Set<Secret.Kind>> secretKinds = new LinkedHashMap<>();
     long seed = 1;
     for (Provider p : cfg.providers()) {
+      if (p instanceof SecretDelivery d) {
+        Set<Secret.Kind> kinds = d.deliverableSecretKinds();
+        if (kinds == null) {
+          throw new IllegalStateException("provider " + p.id() + " returned null from deliverableSecretKinds()");
+        }
+        secretKinds.put(p.id(), Set.copyOf(kinds));
+      }
       ProviderLimits limits = cfg.limits().getOrDefault(p.id(), p.limits());
       gateways.put(p.id(), new ProviderGateway(p, limits, adapter, scheduler, seed++, callsRunInline));
       for (Offer o : p.offers()) {
@@ -91,7 +101,7 @@ public final class DispatchEngine implements Dispatcher {
     OfferKeys keys = new OfferKeys(offers);
     OfferHealth health = new OfferHealth(cfg.defaultSpotPreemptionsPerHour(), keys);
     Placement placement = new Placement(offers, keys, cfg.placementPolicy(), health, cfg.checkpointRestartOverhead(),
-        o -> gateways.get(o.providerId()).isOpen(o.region()));
+        o -> gateways.get(o.providerId()).isOpen(o.region()), secretKinds);
     ctx = new EngineContext(cfg, scheduler, Map.copyOf(gateways), keys, health, placement);
     AtomicLong sequence = new AtomicLong();
     JobStore store = cfg.store() == null ? new InMemoryJobStore() : cfg.store();
@@ -165,7 +175,7 @@ public final class DispatchEngine implements Dispatcher {
   @Override
   public Plan plan(JobSpec spec) {
     Instant now = ctx.now();
-    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Set.of(), Money.ZERO, ctx.liveByOffer, now);
+    Placement.Evaluation ev = ctx.placement.evaluate(spec, 0, Map.of(), Money.ZERO, ctx.liveByOffer, now);
     if (ev.neverFeasible()) {
       throw new NoFeasibleOfferException(spec.name(), ev.excludedLines());
     }

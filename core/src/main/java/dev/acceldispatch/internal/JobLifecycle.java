@@ -32,15 +32,21 @@ final class JobLifecycle {
   void armTimers(JobRun job) {
     Instant now = ctx.now();
     job.spec().timeout().ifPresent(t -> job.addTimer(ctx.schedule(
-        () -> finish(job, JobState.FAILED, "timed out: not finished within " + t + " of submission"),
+        () -> finish(job, JobState.FAILED, "timed out: not finished within " + t + " of submission" + lastRefusal(job)),
         Duration.between(now, job.submittedAt().plus(t)))));
     job.spec().startDeadline().ifPresent(d -> job.addTimer(ctx.schedule(() -> {
       if (!job.everRan()) {
         String obstacle = job.memo().waitReason();
         finish(job, JobState.FAILED, "did not start within its startDeadline of " + d
-            + (obstacle.isEmpty() ? "" : "; last obstacle: " + obstacle));
+            + (obstacle.isEmpty() ? "" : "; last obstacle: " + obstacle) + lastRefusal(job));
       }
     }, Duration.between(now, job.submittedAt().plus(d)))));
+  }
+
+  /** The provider's last outright refusal of the job, for its final message; what the user must fix. */
+  private static String lastRefusal(JobRun job) {
+    String r = job.memo().lastRefusal();
+    return r == null ? "" : "; last refused by a provider: " + r;
   }
 
   void enqueue(JobRun job) {

@@ -75,12 +75,21 @@ interface JobOwnership {
 
     @Override
     public void start() {
-      List<JobRecord> left = store.unfinished();
+      List<JobRecord> left = toRecover();
       if (!left.isEmpty()) {
         log.info("recovering {} unfinished jobs from the store", left.size());
         left.forEach(ctx.recovery::adopt);
         ctx.pass.request();
       }
+    }
+
+    /**
+     * The store's unfinished jobs this engine does not run yet. Jobs submitted before {@link
+     * #start} ran (it is the engine thread's first task, a host may submit before it) are in the
+     * store too, but already this engine's own: they are neither recovered nor counted.
+     */
+    List<JobRecord> toRecover() {
+      return store.unfinished().stream().filter(r -> !ctx.jobs.containsKey(r.id())).toList();
     }
 
     @Override

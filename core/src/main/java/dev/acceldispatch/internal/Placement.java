@@ -4,9 +4,11 @@ import dev.acceldispatch.AcceleratorShape;
 import dev.acceldispatch.JobSpec;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.SpotPolicy;
 import dev.acceldispatch.spi.PlacementCandidate;
 import dev.acceldispatch.spi.PlacementPolicy;
+import dev.acceldispatch.spi.SecretDelivery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,14 +98,19 @@ final class Placement {
   private final Duration restartOverhead;
   private final java.util.function.Predicate<Offer> unhealthy;
   private final OfferKeys keys;
+  /** The secret kinds each provider that declares them ({@link SecretDelivery}) can deliver. */
+  private final Map<String, Set<Secret.Kind>> secretKinds;
 
   /**
    * @param unhealthy offers whose provider region is failing fast right now (an open circuit
    *     breaker): not placed on until it closes
+   * @param secretKinds per provider id, the secret kinds it declared it can deliver; a provider
+   *     missing here is assumed to deliver every kind
    */
   Placement(List<Offer> offers, OfferKeys keys, PlacementPolicy policy, OfferHealth health, Duration restartOverhead,
-      java.util.function.Predicate<Offer> unhealthy) {
+      java.util.function.Predicate<Offer> unhealthy, Map<String, Set<Secret.Kind>> secretKinds) {
     this.unhealthy = unhealthy;
+    this.secretKinds = Map.copyOf(secretKinds);
     this.keys = keys;
     this.offers = List.copyOf(offers);
     for (Offer o : offers) {
@@ -141,18 +148,19 @@ final class Placement {
   record StaticFit(List<Offer> offers, List<Boolean> spot, List<java.util.function.Supplier<String>> exclusions,
       int preemptions, int excludedOffers) {
     /** Whether it still describes a job with these counts. */
-    boolean isFor(int preemptions, Set<String> excluded) {
+    boolean isFor(int preemptions, Map<String, String> excluded) {
       return this.preemptions == preemptions && this.excludedOffers == excluded.size();
     }
   }
 
   /** The {@link StaticFit} of a job. */
-  StaticFit staticFit(JobSpec spec, int preemptions, Set<String> excludedOffers) {
+  StaticFit staticFit(JobSpec spec, int preemptions, Map<String, String> excludedOffers) {
     List<Offer> fitOffers = new ArrayList<>();
     List<Boolean> fitSpot = new ArrayList<>();
     List<java.util.function.Supplier<String>> exclusions = new ArrayList<>();
     List<Boolean> tiers = tiers(spec, preemptions);
     int otherShapes = offers.size();
+    Map<String, String> undeliverable = new HashMap<>();
     for (AcceleratorShape shape : spec.accelerators().shapes()) {
       List<Offer> list = byShape.getOrDefault(shape, List.of());
       otherShapes -= list.size();
@@ -173,8 +181,14 @@ final class Placement {
           exclusions.add(() -> "zone " + o.zone() + " not in zones " + spec.zones());
           continue;
         }
-        if (excludedOffers.contains(keys.of(o))) {
-          exclusions.add(() -> "rejected this job's request before (invalid request)");
+        String secrets = undeliverable.computeIfAbsent(o.providerId(), id -> undeliverableSecrets(spec, id));
+        if (!secrets.isEmpty()) {
+          exclusions.add(() -> secrets);
+          continue;
+        }
+        String refusal = excludedOffers.get(keys.of(o));
+        if (refusal != null) {
+          exclusions.add(() -> "rejected this job's request before: " + refusal);
           continue;
         }
         for (boolean spot : tiers) {
@@ -204,14 +218,38 @@ final class Placement {
   }
 
   /**
+   * Why the provider cannot deliver the job's secrets, naming each variable and its kind (a
+   * reference in words, never a value), or empty when it can or did not say ({@link SecretDelivery}).
+   */
+  private String undeliverableSecrets(JobSpec spec, String providerId) {
+    Set<Secret.Kind> kinds = secretKinds.get(providerId);
+    if (kinds == null) {
+      return "";
+    }
+    List<String> missing = new ArrayList<>();
+    spec.workload().secretEnv().forEach((name, secret) -> {
+      if (secret.kind() != Secret.Kind.UNAVAILABLE && !kinds.contains(secret.kind())) {
+        missing.add("secretEnv[" + name + "] (" + secret.describe() + ")");
+      }
+    });
+    if (missing.isEmpty()) {
+      return "";
+    }
+    missing.sort(null);
+    return "provider " + providerId + " cannot deliver " + String.join(", ", missing) + "; it delivers "
+        + (kinds.isEmpty() ? "no secrets" : new java.util.TreeSet<>(kinds).toString());
+  }
+
+  /**
    * Evaluates every offer for the job.
    *
-   * @param excludedOffers offer keys this job may never use again (an invalid request there)
+   * @param excludedOffers offer keys this job may never use again (an invalid request there), with
+   *     the provider's refusal
    * @param spent what the job has cost so far
    * @param liveByOffer live attempts per offer key, for offers with finite capacity
    */
   Evaluation evaluate(
-      JobSpec spec, int preemptions, Set<String> excludedOffers, Money spent, Map<String, Integer> liveByOffer, Instant now) {
+      JobSpec spec, int preemptions, Map<String, String> excludedOffers, Money spent, Map<String, Integer> liveByOffer, Instant now) {
     return evaluate(spec, staticFit(spec, preemptions, excludedOffers), spent, liveByOffer, now);
   }
 

@@ -2,8 +2,8 @@ package dev.acceldispatch.internal;
 
 import java.time.Instant;
 import java.util.Collections;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -12,18 +12,37 @@ import java.util.function.Supplier;
  * preemptions or exclusions change), and until when and why it waits. Engine thread only.
  */
 final class PlacementMemo {
-  private final Set<String> excludedOffers = new HashSet<>();
+  /** Offer key to the provider's refusal there, in its own words (code and message). */
+  private final Map<String, String> excludedOffers = new HashMap<>();
+  /** The last outright refusal of this job's request by a provider (invalid, permission), or null. */
+  private String lastRefusal;
   private Placement.StaticFit staticFit;
   private Instant waitUntil;
   private Supplier<String> waitReason = () -> "";
 
-  Set<String> excludedOffers() {
-    return Collections.unmodifiableSet(excludedOffers);
+  Map<String, String> excludedOffers() {
+    return Collections.unmodifiableMap(excludedOffers);
   }
 
-  /** The offer refused this job's request as invalid: never try it again for this job. */
-  void exclude(String offerKey) {
-    excludedOffers.add(offerKey);
+  /**
+   * The offer refused this job's request as invalid: never try it again for this job.
+   *
+   * @param refusal the provider's code and message, which the job's final message repeats (a
+   *     provider's message never holds a secret value)
+   */
+  void exclude(String offerKey, String refusal) {
+    excludedOffers.put(offerKey, refusal);
+    lastRefusal = refusal;
+  }
+
+  /** A provider refused the job's request outright without it excluding the offer (a permission). */
+  void refused(String refusal) {
+    lastRefusal = refusal;
+  }
+
+  /** The last outright refusal of this job's request by a provider, or null: what a user must fix. */
+  String lastRefusal() {
+    return lastRefusal;
   }
 
   /** What the job may ever run on ({@link Placement.StaticFit}), recomputed when stale. */

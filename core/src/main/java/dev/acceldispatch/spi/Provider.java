@@ -41,6 +41,11 @@ import java.util.List;
  * {@code quotaBlock} (30 min by default), since credentials are per provider; a {@code Throttled}
  * retry-after pauses every call of the provider until it has passed.
  *
+ * <p><b>Optional capabilities</b> are interfaces a provider implements next to this one, read by
+ * the engine once at build: {@link SecretDelivery} declares which kinds of secret its machines can
+ * be given, so that a job whose secrets it cannot deliver is refused at {@code submit} rather than
+ * failing at launch.
+ *
  * <p>Implementations pass the abstract {@code ProviderContractTest} of the testkit against their
  * emulator.
  */

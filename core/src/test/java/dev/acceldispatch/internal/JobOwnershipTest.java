@@ -52,4 +52,17 @@ class JobOwnershipTest {
     assertThat(owner.othersMayOwn()).isFalse();
     assertThat(owner.requestCancel("j1")).isFalse();
   }
+
+  @Test
+  void singleOwnerStart_jobSubmittedBeforeStartRan_wasLoggedAsRecoveredFromTheStore() {
+    JobOwnership.SingleOwner owner = (JobOwnership.SingleOwner) JobOwnership.of(new InMemoryJobStore(), ctx, "me");
+    // Submitted to this engine before its first task ran: known to it, and in the store.
+    owner.insert(record("mine"), scheduler.now());
+    ctx.jobs.put("mine", JobRun.fromRecord(ctx, record("mine"), 1));
+    // Left by an earlier engine on the same store.
+    owner.store().insert(record("left"));
+
+    assertThat(owner.toRecover()).extracting(JobRecord::id).containsExactly("left");
+    ctx.jobs.clear();
+  }
 }

@@ -1,19 +1,23 @@
 package dev.acceldispatch.micrometer;
 
 import dev.acceldispatch.Offer;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
+import dev.acceldispatch.spi.SecretDelivery;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -21,7 +25,7 @@ import java.util.function.Supplier;
  * to (a failover), not how long the cloud's API took nor how often it failed on a status poll or a
  * release; only the call itself knows.
  */
-final class MeteredProvider implements Provider {
+final class MeteredProvider implements Provider, SecretDelivery {
   private final Provider delegate;
   private final MeterRegistry registry;
   private final Tags tags;
@@ -32,6 +36,12 @@ final class MeteredProvider implements Provider {
     this.registry = registry;
     this.tags = commonTags.and("provider", delegate.id());
     this.clock = clock;
+  }
+
+  /** The wrapped provider's answer; every kind when it does not say, as for any such provider. */
+  @Override
+  public Set<Secret.Kind> deliverableSecretKinds() {
+    return delegate instanceof SecretDelivery d ? d.deliverableSecretKinds() : EnumSet.allOf(Secret.Kind.class);
   }
 
   @Override

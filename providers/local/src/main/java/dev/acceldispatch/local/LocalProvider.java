@@ -5,6 +5,7 @@ import dev.acceldispatch.AcceleratorType;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
+import dev.acceldispatch.Secret;
 import dev.acceldispatch.SecretUnavailableException;
 import dev.acceldispatch.Shapes;
 import dev.acceldispatch.Workload;
@@ -17,6 +18,7 @@ import dev.acceldispatch.spi.ProviderLimits;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
+import dev.acceldispatch.spi.SecretDelivery;
 import dev.acceldispatch.spi.StartupScript;
 import java.io.File;
 import java.io.IOException;
@@ -28,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -91,7 +94,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; every method may block for process start or termination, never on network I/O.
  */
-public final class LocalProvider implements Provider, LogSource {
+public final class LocalProvider implements Provider, SecretDelivery, LogSource {
   /** The default provider id. */
   public static final String DEFAULT_ID = "local";
   /** The region of every offer. */
@@ -176,6 +179,15 @@ public final class LocalProvider implements Provider, LogSource {
    */
   public static Builder builder(Path stateDirectory) {
     return new Builder(stateDirectory);
+  }
+
+  /**
+   * Values and dispatcher-host references, revealed here and put in the process environment; never
+   * a cloud secret store reference, since a local process has no machine identity to read one with.
+   */
+  @Override
+  public Set<Secret.Kind> deliverableSecretKinds() {
+    return EnumSet.of(Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
   }
 
   @Override

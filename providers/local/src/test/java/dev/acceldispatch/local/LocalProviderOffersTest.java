@@ -22,6 +22,13 @@ class LocalProviderOffersTest {
   @TempDir Path tmp;
 
   @Test
+  void deliverableSecretKinds_valuesAndDispatcherHostReferences_neverACloudStore() {
+    LocalProvider p = new FakeHost(tmp).builderWithGpus(1, "NVIDIA H100 80GB HBM3", 81559).build();
+    assertThat(p.deliverableSecretKinds()).containsExactlyInAnyOrder(
+        dev.acceldispatch.Secret.Kind.LITERAL, dev.acceldispatch.Secret.Kind.DISPATCHER_ENV, dev.acceldispatch.Secret.Kind.DISPATCHER_FILE);
+  }
+
+  @Test
   void offers_eightH100s_offerEveryFittingShapeWithCapacityAndZeroPrice() {
     LocalProvider p = new FakeHost(tmp).builderWithGpus(8, "NVIDIA H100 80GB HBM3", 81559).build();
     assertThat(p.offers()).extracting(Offer::machineType, Offer::capacity).containsExactly(

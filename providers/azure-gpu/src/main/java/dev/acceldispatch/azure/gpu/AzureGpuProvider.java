@@ -50,6 +50,7 @@ import dev.acceldispatch.spi.ProviderLimits;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
+import dev.acceldispatch.spi.SecretDelivery;
 import dev.acceldispatch.spi.StartupScript;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -59,6 +60,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -120,7 +122,7 @@ import org.slf4j.LoggerFactory;
  * client-side token bucket per ARM operation type ({@link ArmRateLimits}) refuses calls with
  * {@code Throttled} before they are sent.
  */
-public final class AzureGpuProvider implements Provider {
+public final class AzureGpuProvider implements Provider, SecretDelivery {
   /** The tag the VM writes its workload's exit code into. */
   public static final String EXIT_CODE_TAG = "accel-dispatch-exit-code";
   /** The cloud code of the refusal of a workload with secrets when no secret fetcher is configured. */
@@ -232,6 +234,19 @@ public final class AzureGpuProvider implements Provider {
    */
   public static Builder builder(ComputeManager compute) {
     return new Builder(compute);
+  }
+
+  /**
+   * {@code secretEnv} kinds its machines can be given: {@link Secret.Kind#AZURE_KEY_VAULT} references, read on
+   * the machine with its own identity; values and dispatcher-host references only with a {@link
+   * Builder#secretFetcher secretFetcher}, since they are never written in clear (the startup
+   * script's rule, {@code SECRETS_UNSUPPORTED} at launch otherwise).
+   */
+  @Override
+  public Set<Secret.Kind> deliverableSecretKinds() {
+    return secretFetcher == null
+        ? EnumSet.of(Secret.Kind.AZURE_KEY_VAULT)
+        : EnumSet.of(Secret.Kind.AZURE_KEY_VAULT, Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
   }
 
   @Override

@@ -325,6 +325,14 @@ class AzureGpuProviderTest {
   }
 
   @Test
+  void deliverableSecretKinds_keyVaultAlways_valuesOnlyWithAFetcher() {
+    AzureGpuProvider p = wiring.providerBuilder().secretFetcher(name -> "fetch-secret " + name).build();
+    assertThat(provider.deliverableSecretKinds()).containsExactly(Secret.Kind.AZURE_KEY_VAULT);
+    assertThat(p.deliverableSecretKinds()).containsExactlyInAnyOrder(Secret.Kind.AZURE_KEY_VAULT,
+        Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
+  }
+
+  @Test
   void provision_secretWithFetcher_customDataFetchesItAndNeverHoldsTheValue() {
     AzureGpuProvider p = wiring.providerBuilder().secretFetcher(name -> "fetch-secret " + name).build();
     Workload w = Workload.script("exit 0").secretEnv("API_TOKEN", Secret.of("hunter2-value")).build();

@@ -44,16 +44,19 @@ import dev.acceldispatch.spi.ProviderLimits;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
+import dev.acceldispatch.spi.SecretDelivery;
 import dev.acceldispatch.spi.StartupScript;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -111,7 +114,7 @@ import org.slf4j.LoggerFactory;
  * compute.images.useReadOnly} on the boot image's project, plus {@code
  * iam.serviceAccounts.actAs} on the VM's service account when one is set.
  */
-public final class GcpGpuProvider implements Provider {
+public final class GcpGpuProvider implements Provider, SecretDelivery {
   private static final Logger log = LoggerFactory.getLogger(GcpGpuProvider.class);
 
   /** The default provider id. */
@@ -254,6 +257,19 @@ public final class GcpGpuProvider implements Provider {
       token = page.getNextPageToken();
     } while (!token.isEmpty());
     return ZoneAvailability.of(types, accels, clock.instant());
+  }
+
+  /**
+   * {@code secretEnv} kinds its machines can be given: {@link Secret.Kind#GOOGLE_SECRET_MANAGER} references, read on
+   * the machine with its own identity; values and dispatcher-host references only with a {@link
+   * Builder#secretFetcher secretFetcher}, since they are never written in clear (the startup
+   * script's rule, {@code SECRETS_UNSUPPORTED} at launch otherwise).
+   */
+  @Override
+  public Set<Secret.Kind> deliverableSecretKinds() {
+    return secretFetcher == null
+        ? EnumSet.of(Secret.Kind.GOOGLE_SECRET_MANAGER)
+        : EnumSet.of(Secret.Kind.GOOGLE_SECRET_MANAGER, Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
   }
 
   @Override

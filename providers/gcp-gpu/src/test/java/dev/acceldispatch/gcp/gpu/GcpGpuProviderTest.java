@@ -509,6 +509,14 @@ class GcpGpuProviderTest {
   }
 
   @Test
+  void deliverableSecretKinds_secretManagerAlways_valuesOnlyWithAFetcher() {
+    GcpGpuProvider withStore = gce.provider().secretFetcher(name -> "gcloud secrets versions access latest --secret=" + name).build();
+    assertThat(provider.deliverableSecretKinds()).containsExactly(Secret.Kind.GOOGLE_SECRET_MANAGER);
+    assertThat(withStore.deliverableSecretKinds()).containsExactlyInAnyOrder(Secret.Kind.GOOGLE_SECRET_MANAGER,
+        Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
+  }
+
+  @Test
   void provision_secretWithFetcher_putsTheFetcherNotTheValueInMetadata() {
     GcpGpuProvider withStore = gce.provider()
         .secretFetcher(name -> "gcloud secrets versions access latest --secret=" + name)

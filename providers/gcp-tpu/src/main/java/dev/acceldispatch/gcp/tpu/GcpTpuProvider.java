@@ -43,12 +43,14 @@ import dev.acceldispatch.spi.ProviderLimits;
 import dev.acceldispatch.spi.ProvisionRequest;
 import dev.acceldispatch.spi.ProvisionedResource;
 import dev.acceldispatch.spi.ResourceStatus;
+import dev.acceldispatch.spi.SecretDelivery;
 import dev.acceldispatch.spi.StartupScript;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +111,7 @@ import org.slf4j.LoggerFactory;
  * {@code tpu.nodes.get}, {@code tpu.nodes.create/delete} (used by the queued resource on your
  * behalf), {@code iam.serviceAccounts.actAs} on the node's service account.
  */
-public final class GcpTpuProvider implements Provider, AutoCloseable {
+public final class GcpTpuProvider implements Provider, SecretDelivery, AutoCloseable {
   /** The default provider id, also the provider column of the built-in price catalog. */
   public static final String DEFAULT_ID = "gcp-tpu";
   /** The default TPU VM runtime for v5e. */
@@ -198,6 +200,19 @@ public final class GcpTpuProvider implements Provider, AutoCloseable {
    */
   public static Builder builder(TpuSettings settings) {
     return new Builder(null, Objects.requireNonNull(settings, "settings"));
+  }
+
+  /**
+   * {@code secretEnv} kinds its machines can be given: {@link Secret.Kind#GOOGLE_SECRET_MANAGER} references, read on
+   * the machine with its own identity; values and dispatcher-host references only with a {@link
+   * Builder#secretFetcher secretFetcher}, since they are never written in clear (the startup
+   * script's rule, {@code SECRETS_UNSUPPORTED} at launch otherwise).
+   */
+  @Override
+  public Set<Secret.Kind> deliverableSecretKinds() {
+    return secretFetcher == null
+        ? EnumSet.of(Secret.Kind.GOOGLE_SECRET_MANAGER)
+        : EnumSet.of(Secret.Kind.GOOGLE_SECRET_MANAGER, Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
   }
 
   @Override

@@ -496,6 +496,15 @@ class GcpTpuProviderTest {
   }
 
   @Test
+  void deliverableSecretKinds_secretManagerAlways_valuesOnlyWithAFetcher() {
+    GcpTpuProvider withSecrets = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST)
+        .secretFetcher(name -> "gcloud secrets versions access latest --secret=" + name).build();
+    assertThat(provider.deliverableSecretKinds()).containsExactly(Secret.Kind.GOOGLE_SECRET_MANAGER);
+    assertThat(withSecrets.deliverableSecretKinds()).containsExactlyInAnyOrder(Secret.Kind.GOOGLE_SECRET_MANAGER,
+        Secret.Kind.LITERAL, Secret.Kind.DISPATCHER_ENV, Secret.Kind.DISPATCHER_FILE);
+  }
+
+  @Test
   void provision_secretWithFetcher_fetchesOnTheNodeAndNeverSendsTheValue() {
     GcpTpuProvider withSecrets = GcpTpuProvider.builder(client).project("test-project").egress(NetworkEgress.CLOUD_NAT).zones(WEST)
         .secretFetcher(name -> "gcloud secrets versions access latest --secret=" + name).build();
