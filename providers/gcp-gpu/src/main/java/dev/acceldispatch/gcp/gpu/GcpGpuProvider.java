@@ -90,8 +90,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #release} deletes the instance; a missing one is success (unless its insert is
  *       still running, which would create it after the delete: then it is transient).
  *   <li>{@link #readLog} reads the instance's serial port 1 ({@code instances.getSerialPortOutput}
- *       with {@code start} = the position), where the guest's script runner copies the startup
- *       script's output, the workload's included (see {@link #readLog}).
+ *       with {@code start} = the position), where the startup script sends its own and the
+ *       workload's output (see {@link #readLog}).
  *   <li>{@link #listOwned} lists each configured zone with the filter {@code
  *       labels.accel-dispatch-fleet = "<fleet>"}.
  * </ul>
@@ -134,6 +134,17 @@ public final class GcpGpuProvider implements Provider, LogSource {
    */
   public static final String DEFAULT_BOOT_IMAGE =
       "projects/deeplearning-platform-release/global/images/family/common-cu124-debian-11-py310";
+
+  /**
+   * The startup script's first command: everything it and the workload print goes to the first
+   * serial port, which {@link #readLog} reads. The guest's script runner may copy startup-script
+   * output there as well, but not on every image ("You can't assume startup script stdout will go to
+   * the serial console, it's better to write to /dev/ttyS0 directly",
+   * GoogleCloudPlatform/compute-image-tools#373), so the script writes it itself; opening the port
+   * is tried first so a guest without one keeps its output on the runner's.
+   */
+  static final String SERIAL_CONSOLE_REDIRECT =
+      "if { : >>/dev/ttyS0; } 2>/dev/null; then exec >>/dev/ttyS0 2>&1; fi";
 
   static final String ATTR_PROJECT = "project";
   static final String ATTR_INSERT_OPERATION = "insertOperation";
@@ -357,6 +368,7 @@ public final class GcpGpuProvider implements Provider, LogSource {
         StartupScript.forWorkload(request.workload())
             .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
             .dockerArgs(dockerArgs.toArray(String[]::new))
+            .preamble(SERIAL_CONSOLE_REDIRECT)
             .exitReporter(ExitReporter.command());
     if (secretFetcher != null) {
       b.secretFetcher(secretFetcher);
@@ -600,11 +612,10 @@ public final class GcpGpuProvider implements Provider, LogSource {
   // ---- logs -------------------------------------------------------------------------------------
 
   /**
-   * Reads the instance's serial console (port 1) from byte {@code position}. The guest's script
-   * runner copies what the startup script prints to the serial console
-   * (https://cloud.google.com/compute/docs/instances/startup-scripts/linux#viewing-output), so the
-   * console holds the workload's standard output and standard error together, with the runner's
-   * line prefix, between the machine's boot messages: {@link LogSource.Stream#STDOUT} is the whole
+   * Reads the instance's serial console (port 1) from byte {@code position}. The startup script
+   * sends its own and the workload's output there ({@link #SERIAL_CONSOLE_REDIRECT}), so the console
+   * holds the workload's standard output and standard error together, in order, between whatever
+   * else the machine writes to it (kernel and guest agent messages): {@link LogSource.Stream#STDOUT} is the whole
    * console and {@link LogSource.Stream#STDERR} is always empty. Positions are the API's byte
    * positions. Compute Engine keeps the last 1 MB; when the requested bytes were discarded, the
    * chunk starts with one marker line giving how many bytes were lost (a count, never workload

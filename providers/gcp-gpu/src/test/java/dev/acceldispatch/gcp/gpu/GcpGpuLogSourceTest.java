@@ -123,15 +123,25 @@ class GcpGpuLogSourceTest {
   }
 
   @Test
-  void readLog_consoleHoldsStdoutAndStderr_stderrStreamIsEmpty() {
+  void readLog_consoleHoldsStdoutAndStderrInOrder_stderrStreamIsEmpty() {
     ProvisionedResource res = run("echo out; echo err >&2");
     awaitExit(res);
     Attempt ended = attempt(res, false);
 
-    assertThat(provider.readLog(ended, LogSource.Stream.STDOUT, 0, 10).lines()).contains("out", "err");
+    assertThat(provider.readLog(ended, LogSource.Stream.STDOUT, 0, 10).lines()).containsExactly("out", "err");
     LogChunk stderr = provider.readLog(ended, LogSource.Stream.STDERR, 0, 10);
     assertThat(stderr.lines()).isEmpty();
     assertThat(stderr.nextPosition()).isZero();
+  }
+
+  @Test
+  void provision_startupScript_sendsItsOutputToSerialPort1BeforeTheWorkload() {
+    ProvisionedResource res = run("echo marker-line");
+    String script = gce.emulator.insertedInstance(res.name()).orElseThrow().getMetadata().getItemsList().stream()
+        .filter(i -> i.getKey().equals("startup-script")).findFirst().orElseThrow().getValue();
+
+    assertThat(script).contains(GcpGpuProvider.SERIAL_CONSOLE_REDIRECT);
+    assertThat(script.indexOf(GcpGpuProvider.SERIAL_CONSOLE_REDIRECT)).isLessThan(script.indexOf("marker-line"));
   }
 
   @Test

@@ -106,6 +106,8 @@ public final class GceEmulator implements AutoCloseable {
       "http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/";
 
   private static final String API = "compute";
+  private static final String SERIAL_PORT_1 = "/dev/ttyS0";
+  private static final String SERIAL_PORT_1_FILE = "ttyS0";
   private static final String BASE = "https://www.googleapis.com/compute/v1/";
   private static final Pattern PATH =
       Pattern.compile(
@@ -701,12 +703,11 @@ public final class GceEmulator implements AutoCloseable {
    * returned. Port 1 carries the console; the emulator has nothing on ports 2-4. A `start` past the
    * end is answered from the end (the reference does not say; an assumption).
    *
-   * What port 1 holds is what the instance's startup script printed in its sandboxed run (standard
-   * output, then standard error: the run captures them apart, so their interleaving is lost). The
-   * guest's script runner copies startup-script output to the serial console
-   * (https://cloud.google.com/compute/docs/instances/startup-scripts/linux#viewing-output); the
-   * emulator leaves out the runner's line prefix and the boot messages a real console also holds.
-   * The script runs once the workload ended, so a running instance's console is empty.
+   * What port 1 holds is what the instance's startup script wrote to /dev/ttyS0 in its sandboxed run
+   * (a file stands in for the port), else what it printed (see console()). The emulator leaves out
+   * the kernel and guest agent messages a real console also holds. The script runs once the
+   * workload ended, so a running instance's console is empty. A stopped instance's answer is not
+   * modelled: the only stopped instances here are preempted ones, whose script never ran.
    */
   private Reply serialPort(String project, String zone, String name, Map<String, String> query) {
     if (view(project, zone, name, true).isEmpty()) {
@@ -725,9 +726,7 @@ public final class GceEmulator implements AutoCloseable {
     }
     Vm vm = vms.get(name);
     ScriptSandbox.Result result = vm == null ? null : vm.result;
-    byte[] written = port != 1 || result == null
-        ? new byte[0]
-        : (result.stdout() + result.stderr()).getBytes(StandardCharsets.UTF_8);
+    byte[] written = port != 1 || result == null ? new byte[0] : console(result).getBytes(StandardCharsets.UTF_8);
     long total = written.length;
     long oldest = Math.max(0, total - serialBufferBytes);
     long from = start < 0 ? Math.max(oldest, total + start) : Math.max(oldest, Math.min(start, total));
@@ -740,6 +739,16 @@ public final class GceEmulator implements AutoCloseable {
         .setNext(total)
         .setSelfLink(self)
         .build());
+  }
+
+  /**
+   * What a sandboxed run put on the first serial port: what it wrote to {@code /dev/ttyS0}, or, for
+   * a script that does not, what it printed (standard output, then standard error), as the guest's
+   * script runner copies it on images where it does.
+   */
+  private static String console(ScriptSandbox.Result result) {
+    String port = result.file(SERIAL_PORT_1_FILE);
+    return port != null ? port : result.stdout() + result.stderr();
   }
 
   private Reply listMachineTypes(String project, String zone) {
@@ -848,6 +857,9 @@ public final class GceEmulator implements AutoCloseable {
       if (script == null) {
         return;
       }
+      // The sandbox stands a file in for the first serial port, as the fake curl stands in for the
+      // metadata server: the script must never write to the serial port of the machine running the tests.
+      script = script.replace(SERIAL_PORT_1, "\"$SANDBOX\"/" + SERIAL_PORT_1_FILE);
       ScriptSandbox.Result result =
           new ScriptSandbox().fake("curl", FAKE_CURL).timeout(scriptTimeout).run(script, r.exitCode() == null ? 0 : r.exitCode());
       if ("TRUE".equalsIgnoreCase(metadata(vm.inserted, "enable-guest-attributes"))) {
