@@ -29,7 +29,8 @@ final class SerialConsole {
    */
   static LogChunk lines(long requested, long start, String contents, int maxLines, boolean ended) {
     List<String> lines = new ArrayList<>();
-    long from = Math.max(requested, start);
+    // contents begin where the API says, whatever was asked
+    long from = start;
     if (start > requested) {
       lines.add(discardedMarker(start - requested));
     }
