@@ -14,6 +14,7 @@ import com.google.cloud.compute.v1.AttachedDiskInitializeParams;
 import com.google.cloud.compute.v1.DeleteInstanceRequest;
 import com.google.cloud.compute.v1.GetGuestAttributesInstanceRequest;
 import com.google.cloud.compute.v1.GetInstanceRequest;
+import com.google.cloud.compute.v1.GetSerialPortOutputInstanceRequest;
 import com.google.cloud.compute.v1.GetZoneOperationRequest;
 import com.google.cloud.compute.v1.GuestAttributes;
 import com.google.cloud.compute.v1.InsertInstanceRequest;
@@ -25,8 +26,10 @@ import com.google.cloud.compute.v1.Metadata;
 import com.google.cloud.compute.v1.NetworkInterface;
 import com.google.cloud.compute.v1.Operation;
 import com.google.cloud.compute.v1.Scheduling;
+import com.google.cloud.compute.v1.SerialPortOutput;
 import com.google.cloud.compute.v1.ServiceAccount;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
+import dev.acceldispatch.Attempt;
 import dev.acceldispatch.Money;
 import dev.acceldispatch.Offer;
 import dev.acceldispatch.PriceCatalog;
@@ -38,6 +41,8 @@ import dev.acceldispatch.gcp.internal.GcpNames;
 import dev.acceldispatch.gcp.internal.GcpZones;
 import dev.acceldispatch.gcp.internal.RequestIds;
 import dev.acceldispatch.gcp.internal.SingleAttempt;
+import dev.acceldispatch.spi.LogChunk;
+import dev.acceldispatch.spi.LogSource;
 import dev.acceldispatch.spi.Provider;
 import dev.acceldispatch.spi.ProviderException;
 import dev.acceldispatch.spi.ProviderLimits;
@@ -87,6 +92,9 @@ import org.slf4j.LoggerFactory;
  *       CapacityUnavailable} or {@code QuotaExceeded}.
  *   <li>{@link #release} deletes the instance; a missing one is success (unless its insert is
  *       still running, which would create it after the delete: then it is transient).
+ *   <li>{@link #readLog} reads the instance's serial port 1 ({@code instances.getSerialPortOutput}
+ *       with {@code start} = the position), where the startup script sends its own and the
+ *       workload's output (see {@link #readLog}).
  *   <li>{@link #listOwned} lists each configured zone with the filter {@code
  *       labels.accel-dispatch-fleet = "<fleet>"}.
  * </ul>
@@ -108,13 +116,14 @@ import org.slf4j.LoggerFactory;
  * with {@code gcloud} and its service account.
  *
  * <p>Least permissions of the host's identity: {@code compute.instances.create}, {@code .get},
- * {@code .list}, {@code .delete}, {@code .getGuestAttributes}, {@code .setMetadata}, {@code
+ * {@code .list}, {@code .delete}, {@code .getGuestAttributes}, {@code .getSerialPortOutput} (for
+ * {@link #readLog} only), {@code .setMetadata}, {@code
  * .setLabels}, {@code compute.zoneOperations.get}, {@code compute.disks.create}, {@code
  * compute.subnetworks.use} (and {@code .useExternalIp} when an external IP is used), {@code
  * compute.images.useReadOnly} on the boot image's project, plus {@code
  * iam.serviceAccounts.actAs} on the VM's service account when one is set.
  */
-public final class GcpGpuProvider implements Provider, SecretDelivery {
+public final class GcpGpuProvider implements Provider, SecretDelivery, LogSource {
   private static final Logger log = LoggerFactory.getLogger(GcpGpuProvider.class);
 
   /** The default provider id. */
@@ -128,6 +137,17 @@ public final class GcpGpuProvider implements Provider, SecretDelivery {
    */
   public static final String DEFAULT_BOOT_IMAGE =
       "projects/deeplearning-platform-release/global/images/family/common-cu124-debian-11-py310";
+
+  /**
+   * The startup script's first command: everything it and the workload print goes to the first
+   * serial port, which {@link #readLog} reads. The guest's script runner may copy startup-script
+   * output there as well, but not on every image ("You can't assume startup script stdout will go to
+   * the serial console, it's better to write to /dev/ttyS0 directly",
+   * GoogleCloudPlatform/compute-image-tools#373), so the script writes it itself; opening the port
+   * is tried first so a guest without one keeps its output on the runner's.
+   */
+  static final String SERIAL_CONSOLE_REDIRECT =
+      "if { : >>/dev/ttyS0; } 2>/dev/null; then exec >>/dev/ttyS0 2>&1; fi";
 
   static final String ATTR_PROJECT = "project";
   static final String ATTR_INSERT_OPERATION = "insertOperation";
@@ -364,6 +384,7 @@ public final class GcpGpuProvider implements Provider, SecretDelivery {
         StartupScript.forWorkload(request.workload())
             .machineResolves(Secret.Kind.GOOGLE_SECRET_MANAGER)
             .dockerArgs(dockerArgs.toArray(String[]::new))
+            .preamble(SERIAL_CONSOLE_REDIRECT)
             .exitReporter(ExitReporter.command());
     if (secretFetcher != null) {
       b.secretFetcher(secretFetcher);
@@ -602,6 +623,55 @@ public final class GcpGpuProvider implements Provider, SecretDelivery {
       } while (!pageToken.isEmpty());
     }
     return out;
+  }
+
+  // ---- logs -------------------------------------------------------------------------------------
+
+  /**
+   * Reads the instance's serial console (port 1) from byte {@code position}. The startup script
+   * sends its own and the workload's output there ({@link #SERIAL_CONSOLE_REDIRECT}), so the console
+   * holds the workload's standard output and standard error together, in order, between whatever
+   * else the machine writes to it (kernel and guest agent messages): {@link LogSource.Stream#STDOUT} is the whole
+   * console and {@link LogSource.Stream#STDERR} is always empty. Positions are the API's byte
+   * positions. Compute Engine keeps the last 1 MB; when the requested bytes were discarded, the
+   * chunk starts with one marker line giving how many bytes were lost (a count, never workload
+   * text). Once the instance is deleted its console is gone, and a read returns no lines.
+   */
+  @Override
+  public LogChunk readLog(Attempt attempt, LogSource.Stream stream, long position, int maxLines) {
+    Objects.requireNonNull(attempt, "attempt");
+    Objects.requireNonNull(stream, "stream");
+    if (!attempt.offer().providerId().equals(id)) {
+      throw new IllegalArgumentException("attempt: ran on provider " + attempt.offer().providerId() + ", not on " + id);
+    }
+    if (position < 0) {
+      throw new IllegalArgumentException("position must be >= 0, got " + position);
+    }
+    if (maxLines < 1) {
+      throw new IllegalArgumentException("maxLines must be >= 1, got " + maxLines);
+    }
+    if (stream == LogSource.Stream.STDERR) {
+      return new LogChunk(List.of(), position);
+    }
+    String zone = attempt.provisioned().map(ProvisionedResource::zone).orElse(attempt.offer().zone());
+    GetSerialPortOutputInstanceRequest req =
+        GetSerialPortOutputInstanceRequest.newBuilder()
+            .setProject(project)
+            .setZone(zone)
+            .setInstance(attempt.resourceName())
+            .setPort(1)
+            .setStart(position)
+            .build();
+    SerialPortOutput out;
+    try {
+      out = call(ApiRateLimiter.Group.READ, zone, () -> instances.getSerialPortOutputCallable().call(req, context()));
+    } catch (ProviderException.InvalidRequest e) {
+      if (isNotFound(e)) {
+        return new LogChunk(List.of(), position);
+      }
+      throw e;
+    }
+    return SerialConsole.lines(position, out.getStart(), out.getContents(), maxLines, !attempt.isLive());
   }
 
   // ---- calls ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import com.google.cloud.compute.v1.InstanceList;
 import com.google.cloud.compute.v1.LocalizedMessage;
 import com.google.cloud.compute.v1.Operation;
 import com.google.cloud.compute.v1.QuotaExceededInfo;
+import com.google.cloud.compute.v1.SerialPortOutput;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
@@ -67,7 +68,7 @@ import java.util.stream.Stream;
  * ZoneOperationsClient} talk to (point them at {@link #endpoint()}, which carries the {@code http://}
  * scheme the client needs).
  *
- * <p>It serves {@code instances.insert/get/delete/list/getGuestAttributes} and {@code
+ * <p>It serves {@code instances.insert/get/delete/list/getGuestAttributes/getSerialPortOutput} and {@code
  * zoneOperations.get/wait} with the JSON of the real message classes, and translates them onto a
  * {@link CloudModel}:
  *
@@ -90,7 +91,7 @@ import java.util.stream.Stream;
  *       or disappears (DELETE).
  *   <li>every handler first calls {@link CloudModel#onCall} with operation names {@code
  *       gce.insert}, {@code gce.get}, {@code gce.delete}, {@code gce.list}, {@code
- *       gce.guestAttributes} and {@code gce.operations.get} (also for wait) and applies the fault in
+ *       gce.guestAttributes}, {@code gce.serialPort} and {@code gce.operations.get} (also for wait) and applies the fault in
  *       GCE's wire format: 503 {@code backendError}, 500, 504, 403 {@code rateLimitExceeded} (or
  *       429 with {@link #throttleWith429(boolean)}) with {@code Retry-After}, a delay, a lost
  *       response (the call takes effect, then a 503), 403 {@code forbidden}.
@@ -105,6 +106,8 @@ public final class GceEmulator implements AutoCloseable {
       "http://metadata.google.internal/computeMetadata/v1/instance/guest-attributes/";
 
   private static final String API = "compute";
+  private static final String SERIAL_PORT_1 = "/dev/ttyS0";
+  private static final String SERIAL_PORT_1_FILE = "ttyS0";
   private static final String BASE = "https://www.googleapis.com/compute/v1/";
   private static final Pattern PATH =
       Pattern.compile(
@@ -155,6 +158,7 @@ public final class GceEmulator implements AutoCloseable {
   private volatile boolean throttle429;
   private volatile Duration scriptTimeout = Duration.ofSeconds(30);
   private volatile Duration stockoutDelay = Duration.ZERO;
+  private volatile int serialBufferBytes = 1 << 20;
   /** Instances that GCE shows while a doomed insert runs (stockout), until the operation fails. */
   private final Map<String, Ghost> ghosts = new ConcurrentHashMap<>();
   private final GceZoneCatalog zones = new GceZoneCatalog();
@@ -246,6 +250,18 @@ public final class GceEmulator implements AutoCloseable {
    */
   public GceEmulator stockoutDelay(Duration d) {
     this.stockoutDelay = d;
+    return this;
+  }
+
+  /**
+   * How many bytes of serial console output an instance keeps; default 1 MB as GCE documents. A
+   * test sets it small to reach the discarded-output rule without writing a megabyte.
+   */
+  public GceEmulator serialBufferBytes(int bytes) {
+    if (bytes < 1) {
+      throw new IllegalArgumentException("serialBufferBytes must be >= 1, got " + bytes);
+    }
+    this.serialBufferBytes = bytes;
     return this;
   }
 
@@ -424,6 +440,8 @@ public final class GceEmulator implements AutoCloseable {
       operation = "gce.list";
     } else if (instances && "getGuestAttributes".equals(sub) && method.equals("GET")) {
       operation = "gce.guestAttributes";
+    } else if (instances && "serialPort".equals(sub) && method.equals("GET")) {
+      operation = "gce.serialPort";
     } else if (instances && sub == null && method.equals("GET")) {
       operation = "gce.get";
     } else if (instances && sub == null && method.equals("DELETE")) {
@@ -469,6 +487,7 @@ public final class GceEmulator implements AutoCloseable {
       case "gce.delete" -> delete(project, zone, name);
       case "gce.list" -> list(project, zone, query);
       case "gce.guestAttributes" -> guestAttributes(project, zone, name, query);
+      case "gce.serialPort" -> serialPort(project, zone, name, query);
       case "gce.operations.get" -> getOperation(project, zone, name);
       case "gce.machineTypes.list" -> listMachineTypes(project, zone);
       case "gce.acceleratorTypes.list" -> listAcceleratorTypes(project, zone);
@@ -675,6 +694,63 @@ public final class GceEmulator implements AutoCloseable {
     return Reply.json(ga.setQueryPath(path).setQueryValue(items).setSelfLink(self + path));
   }
 
+  /*
+   * instances.getSerialPortOutput, from its reference
+   * (https://cloud.google.com/compute/docs/reference/rest/v1/instances/getSerialPortOutput): `start`
+   * is a byte position; omitted or 0 is the first byte; the buffer keeps the last 1 MB and a `start`
+   * in discarded output is moved to the oldest byte still held, which the answer's `start` shows; a
+   * negative `start` is that many of the most recent bytes; `next` is the position after the bytes
+   * returned. Port 1 carries the console; the emulator has nothing on ports 2-4. A `start` past the
+   * end is answered from the end (the reference does not say; an assumption).
+   *
+   * What port 1 holds is what the instance's startup script wrote to /dev/ttyS0 in its sandboxed run
+   * (a file stands in for the port), else what it printed (see console()). The emulator leaves out
+   * the kernel and guest agent messages a real console also holds. The script runs once the
+   * workload ended, so a running instance's console is empty. A stopped instance's answer is not
+   * modelled: the only stopped instances here are preempted ones, whose script never ran.
+   */
+  private Reply serialPort(String project, String zone, String name, Map<String, String> query) {
+    if (view(project, zone, name, true).isEmpty()) {
+      return notFound(project, zone, name);
+    }
+    int port;
+    long start;
+    try {
+      port = Integer.parseInt(query.getOrDefault("port", "1"));
+      start = Long.parseLong(query.getOrDefault("start", "0"));
+    } catch (NumberFormatException e) {
+      return error(400, "invalid", "Invalid value for field 'port' or 'start': '" + query.get("port") + "', '" + query.get("start") + "'");
+    }
+    if (port < 1 || port > 4) {
+      return error(400, "invalid", "Invalid value for field 'port': '" + port + "'. Must be between 1 and 4.");
+    }
+    Vm vm = vms.get(name);
+    ScriptSandbox.Result result = vm == null ? null : vm.result;
+    byte[] written = port != 1 || result == null ? new byte[0] : console(result).getBytes(StandardCharsets.UTF_8);
+    long total = written.length;
+    long oldest = Math.max(0, total - serialBufferBytes);
+    long from = start < 0 ? Math.max(oldest, total + start) : Math.max(oldest, Math.min(start, total));
+    String contents = new String(written, (int) from, (int) (total - from), StandardCharsets.UTF_8);
+    String self = BASE + "projects/" + project + "/zones/" + zone + "/instances/" + name + "/serialPort";
+    return Reply.json(SerialPortOutput.newBuilder()
+        .setKind("compute#serialPortOutput")
+        .setContents(contents)
+        .setStart(from)
+        .setNext(total)
+        .setSelfLink(self)
+        .build());
+  }
+
+  /**
+   * What a sandboxed run put on the first serial port: what it wrote to {@code /dev/ttyS0}, or, for
+   * a script that does not, what it printed (standard output, then standard error), as the guest's
+   * script runner copies it on images where it does.
+   */
+  private static String console(ScriptSandbox.Result result) {
+    String port = result.file(SERIAL_PORT_1_FILE);
+    return port != null ? port : result.stdout() + result.stderr();
+  }
+
   private Reply listMachineTypes(String project, String zone) {
     if (zones.zone(zone).isEmpty()) {
       return zoneNotFound(project, zone);
@@ -781,6 +857,9 @@ public final class GceEmulator implements AutoCloseable {
       if (script == null) {
         return;
       }
+      // The sandbox stands a file in for the first serial port, as the fake curl stands in for the
+      // metadata server: the script must never write to the serial port of the machine running the tests.
+      script = script.replace(SERIAL_PORT_1, "\"$SANDBOX\"/" + SERIAL_PORT_1_FILE);
       ScriptSandbox.Result result =
           new ScriptSandbox().fake("curl", FAKE_CURL).timeout(scriptTimeout).run(script, r.exitCode() == null ? 0 : r.exitCode());
       if ("TRUE".equalsIgnoreCase(metadata(vm.inserted, "enable-guest-attributes"))) {
