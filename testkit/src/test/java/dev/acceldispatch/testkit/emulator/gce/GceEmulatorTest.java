@@ -204,7 +204,6 @@ class GceEmulatorTest {
         InstancesClient i = InstancesClient.create(e.instancesSettings());
         ZoneOperationsClient o = ZoneOperationsClient.create(e.zoneOperationsSettings())) {
       Operation op = i.insertCallable().call(insert(t4(name(), "exit 0"), UUID.randomUUID().toString()));
-      Thread.sleep(50);
       assertThat(o.get(P, Z, op.getName()).getStatus()).isEqualTo(Operation.Status.RUNNING);
       clock.advance(Duration.ofSeconds(31));
       Operation done = o.get(P, Z, op.getName());
